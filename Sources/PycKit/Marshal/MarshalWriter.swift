@@ -1,0 +1,285 @@
+import BigInt
+import Foundation
+
+/// Writes objects the way `marshal.dumps` of `version` does.
+///
+/// An object read by `MarshalReader` is written in the form it was read in (type code, FLAG_REF,
+/// back-references), so unedited input comes back byte for byte. An object built in Swift (empty
+/// encoding), or one whose value no longer fits its recorded form, gets the form that version's
+/// CPython writes for a freshly created object: see `defaultTypeCode` and `defaultFlag`.
+public struct MarshalWriter {
+    public let version: PythonVersion
+
+    public init(version: PythonVersion) { self.version = version }
+
+    /// The bytes of `object`, appended to `prefix`.
+    public func dumps(_ object: PyObject, prefix: [UInt8] = []) throws(MarshalError) -> [UInt8] {
+        var state = State(version: version, capacity: prefix.count + 4096)
+        state.out.append(prefix)
+        try state.write(object, depth: 0, topLevel: true)
+        return state.out.bytes
+    }
+}
+
+extension MarshalWriter {
+    fileprivate struct State {
+        let version: PythonVersion
+        let stringTable: Bool
+        var out: ByteWriter
+        var nextSlot: Int32 = 0
+        /// Original slot (as read) → slot in this output; -1 when not written yet.
+        var slotMap: [Int32] = []
+        /// 2.7: interned strings written so far → their string-table index (CPython dedupes by value).
+        var internedIndex: [[UInt8]: Int32] = [:]
+
+        init(version: PythonVersion, capacity: Int) {
+            self.version = version
+            self.stringTable = version.usesStringTable
+            self.out = ByteWriter(capacity: capacity)
+        }
+
+        @inline(__always) func mapped(_ slot: Int32) -> Int32 {
+            slot >= 0 && Int(slot) < slotMap.count ? slotMap[Int(slot)] : -1
+        }
+
+        @inline(__always) mutating func record(original slot: Int32, as new: Int32) {
+            guard slot >= 0 else { return }
+            let i = Int(slot)
+            if i >= slotMap.count { slotMap.append(contentsOf: repeatElement(-1, count: i + 1 - slotMap.count)) }
+            slotMap[i] = new
+        }
+
+        mutating func write(_ obj: PyObject, depth: Int, topLevel: Bool = false) throws(MarshalError) {
+            guard depth < MarshalReader.maxDepth else {
+                throw MarshalError(.unencodable("objects nested deeper than \(MarshalReader.maxDepth) levels"), at: out.bytes.count)
+            }
+            let enc = obj.encoding
+            if enc.isBackReference && !stringTable {
+                let target = mapped(enc.slot)
+                if target >= 0 {
+                    out.u8(MarshalType.ref)
+                    out.i32(target)
+                    return
+                }
+            }
+            var type = enc.typeCode
+            var flag = enc.isFlagged
+            if type == 0 || !fits(type, obj.value) {
+                type = defaultTypeCode(obj)
+                flag = defaultFlag(obj, type: type, topLevel: topLevel)
+            }
+            if stringTable {
+                try writePy2(obj, type: type, depth: depth)
+                return
+            }
+            switch type {
+            case MarshalType.null, MarshalType.none, MarshalType.false, MarshalType.true, MarshalType.stopIteration,
+                MarshalType.ellipsis:
+                flag = flag && false
+            default: break
+            }
+            if flag {
+                record(original: enc.slot, as: nextSlot)
+                nextSlot += 1
+            }
+            out.u8(flag ? type | MarshalType.flagRef : type)
+            try payload(obj.value, type: type, depth: depth)
+        }
+
+        /// 2.7: no FLAG_REF; interned `str` go through the string table.
+        mutating func writePy2(_ obj: PyObject, type: UInt8, depth: Int) throws(MarshalError) {
+            if type == MarshalType.interned, case .bytes(let b) = obj.value {
+                let enc = obj.encoding
+                if enc.isBackReference, case let t = mapped(enc.slot), t >= 0 {
+                    out.u8(MarshalType.stringRef)
+                    out.i32(t)
+                    return
+                }
+                if enc.typeCode == 0, let t = internedIndex[b] {
+                    out.u8(MarshalType.stringRef)
+                    out.i32(t)
+                    return
+                }
+                record(original: enc.slot, as: nextSlot)
+                if internedIndex[b] == nil { internedIndex[b] = nextSlot }
+                nextSlot += 1
+            }
+            out.u8(type)
+            try payload(obj.value, type: type, depth: depth)
+        }
+
+        mutating func payload(_ value: PyValue, type: UInt8, depth: Int) throws(MarshalError) {
+            switch value {
+            case .null, .none, .stopIteration, .ellipsis, .bool:
+                break
+            case .int(let v):
+                switch type {
+                case MarshalType.int: out.i32(Int32(truncatingIfNeeded: v))
+                case MarshalType.int64: out.u64(UInt64(bitPattern: v))
+                default: writeLong(BigInt(v))
+                }
+            case .long(let v):
+                writeLong(v)
+            case .float(let d):
+                if type == MarshalType.floatText { writeTextFloat(d) } else { out.u64(d.bitPattern) }
+            case .complex(let re, let im):
+                if type == MarshalType.complexText {
+                    writeTextFloat(re)
+                    writeTextFloat(im)
+                } else {
+                    out.u64(re.bitPattern)
+                    out.u64(im.bitPattern)
+                }
+            case .bytes(let b):
+                try writeLength(b.count)
+                out.append(b)
+            case .str(let s):
+                if type == MarshalType.shortASCII || type == MarshalType.shortASCIIInterned {
+                    out.u8(UInt8(s.utf8.count))
+                } else {
+                    try writeLength(s.utf8.count)
+                }
+                out.append(s.utf8)
+            case .tuple(let items), .list(let items), .set(let items), .frozenset(let items):
+                if type == MarshalType.smallTuple { out.u8(UInt8(items.count)) } else { try writeLength(items.count) }
+                for item in items { try write(item, depth: depth + 1) }
+            case .dict(let entries):
+                for e in entries {
+                    try write(e.key, depth: depth + 1)
+                    try write(e.value, depth: depth + 1)
+                }
+                out.u8(MarshalType.null)
+            case .code(let c):
+                for field in version.codeLayout {
+                    if field.isInteger {
+                        out.i32(c[integer: field])
+                    } else {
+                        try write(c[object: field], depth: depth + 1)
+                    }
+                }
+            }
+        }
+
+        mutating func writeLength(_ n: Int) throws(MarshalError) {
+            guard n <= Int(Int32.max) else { throw MarshalError(.unencodable("a length of \(n)"), at: out.bytes.count) }
+            out.i32(Int32(n))
+        }
+
+        /// `l`: digit count with the value's sign, then base-2**15 digits, least significant first.
+        mutating func writeLong(_ v: BigInt) {
+            var mag = v.magnitude
+            var digits: [UInt16] = []
+            while !mag.isZero {
+                digits.append(UInt16(truncatingIfNeeded: mag & 0x7FFF))
+                mag >>= 15
+            }
+            out.i32(v.sign == .minus ? -Int32(digits.count) : Int32(digits.count))
+            for d in digits { out.u16(d) }
+        }
+
+        /// `%.17g` as CPython's `PyOS_double_to_string(v, 'g', 17, 0)` writes it.
+        mutating func writeTextFloat(_ d: Double) {
+            let text: String
+            if d.isNaN {
+                text = "nan"
+            } else if d.isInfinite {
+                text = d < 0 ? "-inf" : "inf"
+            } else {
+                text = String(format: "%.17g", d)
+            }
+            let b = Array(text.utf8)
+            out.u8(UInt8(b.count))
+            out.append(b)
+        }
+
+        // MARK: - Choosing a form for new objects
+
+        /// Whether a recorded type code can still encode `value`.
+        func fits(_ type: UInt8, _ value: PyValue) -> Bool {
+            switch value {
+            case .null: return type == MarshalType.null
+            case .none: return type == MarshalType.none
+            case .stopIteration: return type == MarshalType.stopIteration
+            case .ellipsis: return type == MarshalType.ellipsis
+            case .bool(let b): return type == (b ? MarshalType.true : MarshalType.false)
+            case .int(let v):
+                switch type {
+                case MarshalType.int: return Int64(Int32(truncatingIfNeeded: v)) == v
+                case MarshalType.int64, MarshalType.long: return true
+                default: return false
+                }
+            case .long: return type == MarshalType.long
+            case .float: return type == MarshalType.floatBinary || type == MarshalType.floatText
+            case .complex: return type == MarshalType.complexBinary || type == MarshalType.complexText
+            case .bytes:
+                return type == MarshalType.string || (stringTable && type == MarshalType.interned)
+            case .str(let s):
+                switch type {
+                case MarshalType.unicode: return true
+                case MarshalType.interned: return !stringTable
+                case MarshalType.ascii, MarshalType.asciiInterned: return s.isASCII
+                case MarshalType.shortASCII, MarshalType.shortASCIIInterned: return s.utf8.count < 256 && s.isASCII
+                default: return false
+                }
+            case .tuple(let items):
+                return type == MarshalType.tuple || (type == MarshalType.smallTuple && items.count < 256)
+            case .list: return type == MarshalType.list
+            case .dict: return type == MarshalType.dict
+            case .set: return type == MarshalType.set
+            case .frozenset: return type == MarshalType.frozenset
+            case .code: return type == MarshalType.code
+            }
+        }
+
+        /// The form `w_object` in `Python/marshal.c` picks for this value in this version.
+        func defaultTypeCode(_ obj: PyObject) -> UInt8 {
+            let interned = obj.encoding.internedHint || MarshalType.isInterned(obj.encoding.typeCode)
+            switch obj.value {
+            case .null: return MarshalType.null
+            case .none: return MarshalType.none
+            case .stopIteration: return MarshalType.stopIteration
+            case .ellipsis: return MarshalType.ellipsis
+            case .bool(let b): return b ? MarshalType.true : MarshalType.false
+            case .int(let v):
+                if Int64(Int32(truncatingIfNeeded: v)) == v { return MarshalType.int }
+                return stringTable ? MarshalType.int64 : MarshalType.long
+            case .long: return MarshalType.long
+            case .float: return MarshalType.floatBinary
+            case .complex: return MarshalType.complexBinary
+            case .bytes: return stringTable && interned ? MarshalType.interned : MarshalType.string
+            case .str(let s):
+                if stringTable { return MarshalType.unicode }
+                if s.isASCII {
+                    if s.utf8.count < 256 { return interned ? MarshalType.shortASCIIInterned : MarshalType.shortASCII }
+                    return interned ? MarshalType.asciiInterned : MarshalType.ascii
+                }
+                return interned ? MarshalType.interned : MarshalType.unicode
+            case .tuple(let items):
+                return !stringTable && items.count < 256 ? MarshalType.smallTuple : MarshalType.tuple
+            case .list: return MarshalType.list
+            case .dict: return MarshalType.dict
+            case .set: return MarshalType.set
+            case .frozenset: return MarshalType.frozenset
+            case .code: return MarshalType.code
+            }
+        }
+
+        /// FLAG_REF for a fresh object: CPython flags an object whose reference count is above 1
+        /// (`w_ref`). For a value built in Swift that means the top-level object, the objects
+        /// CPython caches (small ints −5…256, the empty tuple, bytes and str, 1-character
+        /// Latin-1 strings) and, from 3.11, every interned string.
+        func defaultFlag(_ obj: PyObject, type: UInt8, topLevel: Bool) -> Bool {
+            if stringTable { return false }
+            if topLevel { return true }
+            switch obj.value {
+            case .int(let v): return v >= -5 && v <= 256
+            case .tuple(let items): return items.isEmpty
+            case .bytes(let b): return b.count <= 1
+            case .str(let s):
+                if s.utf8.isEmpty || (s.utf8.count == 1) || (s.utf8.count == 2 && s.utf8[0] < 0xC4) { return true }
+                return version.flagsEveryInternedString && MarshalType.isInterned(type)
+            default: return false
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+/// A checked cursor over a byte buffer: every read validates the bytes left and throws a typed
+/// error naming the offset instead of trapping.
+///
+/// The cursor does not own the bytes; it is used inside `withUnsafeBytes` of the buffer it reads,
+/// so the decoder touches no array bounds checks or reference counts on its hot path.
+/// Offsets are absolute positions in the buffer (for a `.pyc`, file offsets).
+struct ByteReader: ~Copyable {
+    let base: UnsafeRawBufferPointer
+    private(set) var offset: Int
+    let end: Int
+
+    init(_ base: UnsafeRawBufferPointer, offset: Int = 0) {
+        self.base = base
+        self.offset = offset
+        self.end = base.count
+    }
+
+    var remaining: Int { end - offset }
+    var isAtEnd: Bool { offset >= end }
+
+    /// Throws `.truncated` unless at least `count` bytes remain.
+    @inline(__always)
+    func require(_ count: Int, _ what: StaticString) throws(MarshalError) {
+        guard count >= 0, count <= end - offset else {
+            throw MarshalError(.truncated(expected: "\(what)", needed: count, available: end - offset), at: offset)
+        }
+    }
+
+    @inline(__always)
+    mutating func u8(_ what: StaticString) throws(MarshalError) -> UInt8 {
+        try require(1, what)
+        let v = base.load(fromByteOffset: offset, as: UInt8.self)
+        offset += 1
+        return v
+    }
+
+    @inline(__always)
+    mutating func u16(_ what: StaticString) throws(MarshalError) -> UInt16 {
+        try require(2, what)
+        let v = UInt16(base[offset]) | UInt16(base[offset + 1]) << 8
+        offset += 2
+        return v
+    }
+
+    @inline(__always)
+    mutating func u32(_ what: StaticString) throws(MarshalError) -> UInt32 {
+        try require(4, what)
+        let v = base.loadUnaligned(fromByteOffset: offset, as: UInt32.self)
+        offset += 4
+        return UInt32(littleEndian: v)
+    }
+
+    @inline(__always)
+    mutating func i32(_ what: StaticString) throws(MarshalError) -> Int32 {
+        Int32(bitPattern: try u32(what))
+    }
+
+    @inline(__always)
+    mutating func u64(_ what: StaticString) throws(MarshalError) -> UInt64 {
+        try require(8, what)
+        let v = base.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+        offset += 8
+        return UInt64(littleEndian: v)
+    }
+
+    /// Copies the next `count` bytes out; `count` is checked against the bytes left first, so a
+    /// hostile length can never cause a large allocation.
+    @inline(__always)
+    mutating func bytes(_ count: Int, _ what: StaticString) throws(MarshalError) -> [UInt8] {
+        try require(count, what)
+        let out = [UInt8](UnsafeRawBufferPointer(rebasing: base[offset..<(offset + count)]))
+        offset += count
+        return out
+    }
+
+    /// The next `count` bytes without copying them; valid while the underlying buffer is.
+    @inline(__always)
+    mutating func view(_ count: Int, _ what: StaticString) throws(MarshalError) -> UnsafeRawBufferPointer {
+        try require(count, what)
+        let out = UnsafeRawBufferPointer(rebasing: base[offset..<(offset + count)])
+        offset += count
+        return out
+    }
+}
+
+/// An append-only little-endian byte sink.
+struct ByteWriter {
+    var bytes: [UInt8] = []
+
+    init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+
+    @inline(__always) mutating func u8(_ v: UInt8) { bytes.append(v) }
+
+    @inline(__always) mutating func u16(_ v: UInt16) {
+        bytes.append(UInt8(truncatingIfNeeded: v))
+        bytes.append(UInt8(truncatingIfNeeded: v >> 8))
+    }
+
+    @inline(__always) mutating func u32(_ v: UInt32) {
+        withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    @inline(__always) mutating func i32(_ v: Int32) { u32(UInt32(bitPattern: v)) }
+
+    @inline(__always) mutating func u64(_ v: UInt64) {
+        withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    @inline(__always) mutating func append(_ b: [UInt8]) { bytes.append(contentsOf: b) }
+}

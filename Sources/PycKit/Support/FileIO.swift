@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// File reading and crash-safe writing.
+public enum FileIO {
+    /// Why a file could not be read or written.
+    public struct Error: Swift.Error, Sendable, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+
+    /// Reads a whole file.
+    public static func read(_ path: String) throws(FileIO.Error) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Error(message: "cannot open: \(errnoText())") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw Error(message: "cannot stat: \(errnoText())") }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw Error(message: "is a directory") }
+        var out: [UInt8] = []
+        out.reserveCapacity(max(Int(st.st_size), 0) + 1)
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Error(message: "cannot read: \(errnoText())")
+            }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+        }
+        return out
+    }
+
+    /// Writes `bytes` to a temporary file beside `path`, then renames it into place, so `path` is
+    /// either the old file or the complete new one, never a partial write.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(FileIO.Error) {
+        let dir = parentDirectory(of: path)
+        var template = Array((dir + "/.pyckit-tmp-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw Error(message: "cannot create a temporary file in \(dir): \(errnoText())") }
+        let tmp = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        var ok = false
+        defer {
+            if !ok { unlink(tmp) }
+        }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let e = errnoText()
+                close(fd)
+                throw Error(message: "cannot write \(tmp): \(e)")
+            }
+            written += n
+        }
+        fchmod(fd, 0o644)
+        guard close(fd) == 0 else { throw Error(message: "cannot write \(tmp): \(errnoText())") }
+        guard rename(tmp, path) == 0 else { throw Error(message: "cannot rename into \(path): \(errnoText())") }
+        ok = true
+    }
+
+    /// Creates a directory and its parents.
+    public static func makeDirectories(_ path: String) throws(FileIO.Error) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw Error(message: "cannot create directory \(current): \(errnoText())")
+            }
+        }
+    }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
+    /// Every regular file under `root` whose name ends with `suffix`, as paths relative to
+    /// `root`, sorted. Symbolic links to directories are not followed.
+    public static func files(under root: String, suffix: String) throws(FileIO.Error) -> [String] {
+        var out: [String] = []
+        var pending = [""]
+        while let rel = pending.popLast() {
+            let dirPath = rel.isEmpty ? root : root + "/" + rel
+            guard let dir = opendir(dirPath) else {
+                throw Error(message: "cannot read directory \(dirPath): \(errnoText())")
+            }
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+                }
+                if name == "." || name == ".." { continue }
+                let childRel = rel.isEmpty ? name : rel + "/" + name
+                var st = stat()
+                guard lstat(root + "/" + childRel, &st) == 0 else { continue }
+                if (st.st_mode & S_IFMT) == S_IFDIR {
+                    pending.append(childRel)
+                } else if (st.st_mode & S_IFMT) == S_IFREG && name.hasSuffix(suffix) {
+                    out.append(childRel)
+                }
+            }
+            closedir(dir)
+        }
+        return out.sorted()
+    }
+
+    public static func parentDirectory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    static func errnoText() -> String { String(cString: strerror(errno)) }
+}

@@ -1,0 +1,136 @@
+import ArgumentParser
+import Foundation
+import PycKit
+
+struct Rewrite: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read .pyc files down to a layer and write them back up; --check proves identity.",
+        discussion: """
+            Each file is decoded down to LAYER and encoded back again:
+              marshal   the header and the marshal value tree (objects, FLAG_REF, back-references)
+
+            With --check the result is compared with the input, each file that differs is printed \
+            with the first differing offset, and the exit status is 1 if any differs. With -o the \
+            results are written: OUT is a file for a single input file, otherwise a directory that \
+            mirrors the input tree. Files are written to a temporary name and renamed into place.
+
+            Examples:
+              pyckit rewrite --layer marshal --check ~/.pyenv/versions/3.12.1/lib/python3.12
+              pyckit rewrite --layer marshal build/ -o rewritten/
+            """
+    )
+
+    enum Layer: String, ExpressibleByArgument, CaseIterable {
+        case marshal
+    }
+
+    @Argument(help: "A .pyc file or a directory to search for *.pyc.")
+    var paths: [String]
+
+    @Option(help: "How far down to decode before encoding again.")
+    var layer: Layer
+
+    @Flag(help: "Compare the result with the input; print each file that differs; exit 1 if any does.")
+    var check = false
+
+    @Option(name: .shortAndLong, help: "Output file (one input file) or directory (mirrors the input tree).")
+    var output: String?
+
+    @Flag(help: "Replace each input file with the result (atomically).")
+    var inPlace = false
+
+    @Flag(name: .shortAndLong, help: "Print nothing but differences and errors.")
+    var quiet = false
+
+    @OptionGroup var batch: BatchOptions
+
+    func validate() throws {
+        if !check && output == nil && !inPlace {
+            throw ValidationError("nothing to do: give --check, -o OUT or --in-place")
+        }
+        if inPlace && output != nil { throw ValidationError("--in-place and -o exclude each other") }
+    }
+
+    enum Outcome: Sendable {
+        case identical
+        case written
+        case differs(offset: Int, inputSize: Int, outputSize: Int)
+        case failed(String)
+    }
+
+    func run() throws {
+        let started = Date()
+        let (items, errors) = Batch.collect(paths)
+        errors.forEach { Output.stderr($0) }
+        let destination = try destinations(items)
+        let layer = self.layer
+        let check = self.check
+        let outcomes = Batch.run(items, jobs: batch.jobs, label: "rewrite") { item in
+            Self.process(item, layer: layer, check: check, to: destination(item))
+        }
+        var identical = 0, differ = 0, failed = 0, written = 0
+        for (item, outcome) in zip(items, outcomes) {
+            switch outcome {
+            case .identical: identical += 1
+            case .written: written += 1
+            case .differs(let offset, let inSize, let outSize):
+                differ += 1
+                Output.stdout("\(item.path): differs at offset \(offset) (input \(inSize) bytes, output \(outSize))")
+            case .failed(let message):
+                failed += 1
+                Output.stderr("error: \(item.path): \(message)")
+            }
+        }
+        if !quiet {
+            let seconds = String(format: "%.2f", Date().timeIntervalSince(started))
+            var summary = "rewrite --layer \(layer.rawValue): \(items.count) files"
+            if check { summary += ", \(identical) identical, \(differ) differ" }
+            if output != nil || inPlace { summary += ", \(written + identical + differ) written" }
+            summary += ", \(failed + errors.count) errors in \(seconds) s"
+            Output.stderr(summary)
+        }
+        if failed > 0 || !errors.isEmpty { throw ExitCode(2) }
+        if differ > 0 { throw ExitCode(1) }
+    }
+
+    /// Where each item's result goes (nil: nowhere).
+    func destinations(_ items: [BatchItem]) throws -> @Sendable (BatchItem) -> String? {
+        if inPlace { return { $0.path } }
+        guard let out = output else { return { _ in nil } }
+        let single = items.count == 1 && !items[0].fromDirectory && !FileIO.isDirectory(out)
+        if single { return { _ in out } }
+        let root = out.hasSuffix("/") && out.count > 1 ? String(out.dropLast()) : out
+        return { root + "/" + $0.relative }
+    }
+
+    static func process(_ item: BatchItem, layer: Layer, check: Bool, to destination: String?) -> Outcome {
+        do {
+            let input = try FileIO.read(item.path)
+            let output: [UInt8]
+            switch layer {
+            case .marshal:
+                output = try PycFile(bytes: input).serialized()
+            }
+            if let destination {
+                try FileIO.makeDirectories(FileIO.parentDirectory(of: destination))
+                try FileIO.writeAtomically(output, to: destination)
+            }
+            if check {
+                if let offset = firstDifference(input, output) {
+                    return .differs(offset: offset, inputSize: input.count, outputSize: output.count)
+                }
+                return .identical
+            }
+            return .written
+        } catch {
+            return .failed("\(error)")
+        }
+    }
+
+    static func firstDifference(_ a: [UInt8], _ b: [UInt8]) -> Int? {
+        if a == b { return nil }
+        let n = min(a.count, b.count)
+        for i in 0..<n where a[i] != b[i] { return i }
+        return n
+    }
+}

@@ -1,0 +1,3 @@
+import PycKitCommands
+
+Pyckit.runMain()
