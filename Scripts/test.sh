@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The project's test command (README.md, .ci/run): builds the stdlib corpus cache if needed,
+# then runs every Swift test — unit tests and the corpus conformance checks — with `swift test`.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+export PYCKIT_CORPUS=${PYCKIT_CORPUS:-$here/.build/corpus}
+Scripts/corpus.sh >/dev/null
+swift test "$@"
