@@ -128,8 +128,9 @@ struct Rewrite: ParsableCommand {
     }
 
     static func firstDifference(_ a: [UInt8], _ b: [UInt8]) -> Int? {
-        if a == b { return nil }
         let n = min(a.count, b.count)
+        let same = n == 0 || a.withUnsafeBytes { x in b.withUnsafeBytes { y in memcmp(x.baseAddress!, y.baseAddress!, n) == 0 } }
+        if same && a.count == b.count { return nil }
         for i in 0..<n where a[i] != b[i] { return i }
         return n
     }

@@ -129,11 +129,11 @@ extension MarshalReader {
             case MarshalType.ascii, MarshalType.asciiInterned:
                 guard !stringTable else { throw MarshalError(.unknownType(byte), at: start) }
                 let n = try length("a string length")
-                value = .str(PyString(utf8: try cursor.bytes(n, "ASCII bytes")))
+                value = .str(PyString(latin1: try cursor.bytes(n, "ASCII bytes")))
             case MarshalType.shortASCII, MarshalType.shortASCIIInterned:
                 guard !stringTable else { throw MarshalError(.unknownType(byte), at: start) }
                 let n = Int(try cursor.u8("a short string length"))
-                value = .str(PyString(utf8: try cursor.bytes(n, "ASCII bytes")))
+                value = .str(PyString(latin1: try cursor.bytes(n, "ASCII bytes")))
             case MarshalType.tuple:
                 let n = try length("a tuple size")
                 value = .tuple(try items(n, depth: depth))
@@ -208,8 +208,8 @@ extension MarshalReader {
         mutating func utf8(_ n: Int) throws(MarshalError) -> PyString {
             let at = cursor.offset
             let view = try cursor.view(n, "UTF-8 bytes")
-            guard isValidSurrogatePassUTF8(view) else { throw MarshalError(.invalidUTF8, at: at) }
-            return PyString(utf8: [UInt8](view))
+            guard let ascii = validateSurrogatePassUTF8(view) else { throw MarshalError(.invalidUTF8, at: at) }
+            return PyString(utf8: [UInt8](view), isASCII: ascii)
         }
 
         mutating func textFloat() throws(MarshalError) -> Double {

@@ -37,9 +37,11 @@ enum MarshalType {
 }
 
 /// Validates UTF-8 as CPython's decoder with `surrogatepass` accepts it: shortest forms only,
-/// code points up to U+10FFFF, encoded surrogates (U+D800–U+DFFF) allowed.
-func isValidSurrogatePassUTF8(_ b: UnsafeRawBufferPointer) -> Bool {
+/// code points up to U+10FFFF, encoded surrogates (U+D800–U+DFFF) allowed. Returns nil for
+/// invalid text, else whether it is all ASCII.
+func validateSurrogatePassUTF8(_ b: UnsafeRawBufferPointer) -> Bool? {
     var i = 0
+    var ascii = true
     let n = b.count
     while i < n {
         let c = b[i]
@@ -47,22 +49,23 @@ func isValidSurrogatePassUTF8(_ b: UnsafeRawBufferPointer) -> Bool {
             i += 1
             continue
         }
+        ascii = false
         @inline(__always) func cont(_ k: Int) -> Bool { i + k < n && b[i + k] & 0xC0 == 0x80 }
         if c >= 0xC2 && c <= 0xDF {
-            guard cont(1) else { return false }
+            guard cont(1) else { return nil }
             i += 2
         } else if c >= 0xE0 && c <= 0xEF {
-            guard cont(1), cont(2) else { return false }
-            if c == 0xE0 && b[i + 1] < 0xA0 { return false }
+            guard cont(1), cont(2) else { return nil }
+            if c == 0xE0 && b[i + 1] < 0xA0 { return nil }
             i += 3
         } else if c >= 0xF0 && c <= 0xF4 {
-            guard cont(1), cont(2), cont(3) else { return false }
-            if c == 0xF0 && b[i + 1] < 0x90 { return false }
-            if c == 0xF4 && b[i + 1] > 0x8F { return false }
+            guard cont(1), cont(2), cont(3) else { return nil }
+            if c == 0xF0 && b[i + 1] < 0x90 { return nil }
+            if c == 0xF4 && b[i + 1] > 0x8F { return nil }
             i += 4
         } else {
-            return false
+            return nil
         }
     }
-    return true
+    return ascii
 }

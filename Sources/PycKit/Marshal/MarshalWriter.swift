@@ -22,7 +22,7 @@ public struct MarshalWriter {
 }
 
 extension MarshalWriter {
-    fileprivate struct State {
+    fileprivate struct State: ~Copyable {
         let version: PythonVersion
         let stringTable: Bool
         var out: ByteWriter
@@ -51,7 +51,7 @@ extension MarshalWriter {
 
         mutating func write(_ obj: PyObject, depth: Int, topLevel: Bool = false) throws(MarshalError) {
             guard depth < MarshalReader.maxDepth else {
-                throw MarshalError(.unencodable("objects nested deeper than \(MarshalReader.maxDepth) levels"), at: out.bytes.count)
+                throw MarshalError(.unencodable("objects nested deeper than \(MarshalReader.maxDepth) levels"), at: out.count)
             }
             let enc = obj.encoding
             if enc.isBackReference && !stringTable {
@@ -161,7 +161,7 @@ extension MarshalWriter {
         }
 
         mutating func writeLength(_ n: Int) throws(MarshalError) {
-            guard n <= Int(Int32.max) else { throw MarshalError(.unencodable("a length of \(n)"), at: out.bytes.count) }
+            guard n <= Int(Int32.max) else { throw MarshalError(.unencodable("a length of \(n)"), at: out.count) }
             out.i32(Int32(n))
         }
 

@@ -146,19 +146,38 @@ public struct PyDictEntry: Sendable, Equatable {
 /// A Python `str` (2.7: `unicode`) kept as the UTF-8 bytes marshal stores, with surrogate code
 /// points encoded as CPython's `surrogatepass` does, so lone surrogates survive a round trip.
 public struct PyString: Sendable, Hashable, CustomStringConvertible {
-    public var utf8: [UInt8]
+    /// The UTF-8 (`surrogatepass`) bytes.
+    public let utf8: [UInt8]
+    /// Whether every byte is ASCII (marshal's `a`/`z` forms then apply); computed once.
+    public let isASCII: Bool
 
-    public init(utf8: [UInt8]) { self.utf8 = utf8 }
+    public init(utf8: [UInt8]) {
+        self.utf8 = utf8
+        self.isASCII = utf8.allSatisfy { $0 < 0x80 }
+    }
 
-    public init(_ string: String) { self.utf8 = Array(string.utf8) }
+    init(utf8: [UInt8], isASCII: Bool) {
+        self.utf8 = utf8
+        self.isASCII = isASCII
+    }
+
+    /// A string from Latin-1 bytes (what marshal's `a`/`z` forms hold: CPython reads them as
+    /// one-byte-kind strings, so a byte ≥ 0x80 is the code point of the same value).
+    init(latin1 bytes: [UInt8]) {
+        if bytes.allSatisfy({ $0 < 0x80 }) {
+            self.init(utf8: bytes, isASCII: true)
+        } else {
+            self.init(codePoints: bytes.map { UInt32($0) })
+        }
+    }
+
+    public init(_ string: String) { self.init(utf8: Array(string.utf8)) }
 
     /// The text as a Swift string; a lone surrogate becomes U+FFFD.
     public var string: String { String(decoding: utf8, as: UTF8.self) }
 
     public var description: String { string }
 
-    /// Whether every byte is ASCII (marshal's `a`/`z` forms then apply).
-    public var isASCII: Bool { utf8.allSatisfy { $0 < 0x80 } }
 
     /// The code points, surrogates included (decoding the `surrogatepass` form).
     public var codePoints: [UInt32] {
@@ -203,7 +222,7 @@ public struct PyString: Sendable, Hashable, CustomStringConvertible {
                       UInt8(0x80 | c & 0x3F)]
             }
         }
-        self.utf8 = b
+        self.init(utf8: b)
     }
 }
 

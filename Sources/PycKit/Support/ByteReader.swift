@@ -83,28 +83,70 @@ struct ByteReader: ~Copyable {
     }
 }
 
-/// An append-only little-endian byte sink.
-struct ByteWriter {
-    var bytes: [UInt8] = []
+/// An append-only little-endian byte sink over a growable raw buffer (no per-byte bounds or
+/// uniqueness checks on the hot path).
+struct ByteWriter: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private(set) var count = 0
 
-    init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+    init(capacity: Int = 0) {
+        self.capacity = max(capacity, 64)
+        self.base = .allocate(capacity: self.capacity)
+    }
 
-    @inline(__always) mutating func u8(_ v: UInt8) { bytes.append(v) }
+    deinit { base.deallocate() }
+
+    @inline(__always) private mutating func reserve(_ n: Int) {
+        if count + n > capacity { grow(count + n) }
+    }
+
+    private mutating func grow(_ needed: Int) {
+        var c = capacity * 2
+        while c < needed { c *= 2 }
+        let b = UnsafeMutablePointer<UInt8>.allocate(capacity: c)
+        b.update(from: base, count: count)
+        base.deallocate()
+        base = b
+        capacity = c
+    }
+
+    @inline(__always) mutating func u8(_ v: UInt8) {
+        reserve(1)
+        base[count] = v
+        count += 1
+    }
 
     @inline(__always) mutating func u16(_ v: UInt16) {
-        bytes.append(UInt8(truncatingIfNeeded: v))
-        bytes.append(UInt8(truncatingIfNeeded: v >> 8))
+        reserve(2)
+        base[count] = UInt8(truncatingIfNeeded: v)
+        base[count + 1] = UInt8(truncatingIfNeeded: v >> 8)
+        count += 2
     }
 
     @inline(__always) mutating func u32(_ v: UInt32) {
-        withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
+        reserve(4)
+        UnsafeMutableRawPointer(base + count).storeBytes(of: v.littleEndian, as: UInt32.self)
+        count += 4
     }
 
     @inline(__always) mutating func i32(_ v: Int32) { u32(UInt32(bitPattern: v)) }
 
     @inline(__always) mutating func u64(_ v: UInt64) {
-        withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
+        reserve(8)
+        UnsafeMutableRawPointer(base + count).storeBytes(of: v.littleEndian, as: UInt64.self)
+        count += 8
     }
 
-    @inline(__always) mutating func append(_ b: [UInt8]) { bytes.append(contentsOf: b) }
+    @inline(__always) mutating func append(_ b: [UInt8]) {
+        let n = b.count
+        reserve(n)
+        b.withUnsafeBufferPointer { src in
+            if let p = src.baseAddress { (base + count).update(from: p, count: n) }
+        }
+        count += n
+    }
+
+    /// The bytes written so far, copied into an array.
+    var bytes: [UInt8] { [UInt8](UnsafeBufferPointer(start: base, count: count)) }
 }

@@ -20,10 +20,27 @@ public enum FileIO {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw Error(message: "cannot stat: \(errnoText())") }
         if (st.st_mode & S_IFMT) == S_IFDIR { throw Error(message: "is a directory") }
-        var out: [UInt8] = []
-        out.reserveCapacity(max(Int(st.st_size), 0) + 1)
+        // Read straight into the array when the size is known; fall back to chunks for files
+        // that grow or report no size (pipes, /proc).
+        let size = max(Int(st.st_size), 0)
+        var filled = 0
+        var failure: Int32 = 0
+        var out = [UInt8](unsafeUninitializedCapacity: size) { buf, count in
+            while filled < size {
+                let n = Glibc.read(fd, buf.baseAddress! + filled, size - filled)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    break
+                }
+                if n == 0 { break }
+                filled += n
+            }
+            count = filled
+        }
+        if failure != 0 { throw Error(message: "cannot read: \(String(cString: strerror(failure)))") }
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
+        while filled == size {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
