@@ -29,6 +29,9 @@ extension MarshalWriter {
         var nextSlot: Int32 = 0
         /// Original slot (as read) → slot in this output; -1 when not written yet.
         var slotMap: [Int32] = []
+        /// The value written in each output slot, so a back-reference is only written when its
+        /// value is still the one in the slot (an edit to either side breaks the sharing).
+        var slotValues: [PyValue] = []
         /// 2.7: interned strings written so far → their string-table index (CPython dedupes by value).
         var internedIndex: [[UInt8]: Int32] = [:]
 
@@ -38,8 +41,21 @@ extension MarshalWriter {
             self.out = ByteWriter(capacity: capacity)
         }
 
-        @inline(__always) func mapped(_ slot: Int32) -> Int32 {
-            slot >= 0 && Int(slot) < slotMap.count ? slotMap[Int(slot)] : -1
+        /// The output slot holding the object that `obj`, a back-reference, referred to when it
+        /// was read; -1 when that object was not written or now has another value.
+        @inline(__always) func target(of obj: PyObject) -> Int32 {
+            let slot = obj.encoding.slot
+            guard slot >= 0 && Int(slot) < slotMap.count else { return -1 }
+            let t = slotMap[Int(slot)]
+            guard t >= 0 && obj.value == slotValues[Int(t)] else { return -1 }
+            return t
+        }
+
+        /// Gives `obj` the next output slot, remembering which slot it had when read.
+        @inline(__always) mutating func register(_ obj: PyObject) {
+            slotValues.append(obj.value)
+            record(original: obj.encoding.slot, as: nextSlot)
+            nextSlot += 1
         }
 
         @inline(__always) mutating func record(original slot: Int32, as new: Int32) {
@@ -55,7 +71,7 @@ extension MarshalWriter {
             }
             let enc = obj.encoding
             if enc.isBackReference && !stringTable {
-                let target = mapped(enc.slot)
+                let target = target(of: obj)
                 if target >= 0 {
                     out.u8(MarshalType.ref)
                     out.i32(target)
@@ -75,12 +91,9 @@ extension MarshalWriter {
             switch type {
             case MarshalType.null, MarshalType.none, MarshalType.false, MarshalType.true, MarshalType.stopIteration,
                 MarshalType.ellipsis:
-                flag = flag && false
-            default: break
-            }
-            if flag {
-                record(original: enc.slot, as: nextSlot)
-                nextSlot += 1
+                break  // singletons never take a slot, flagged or not (`r_object`)
+            default:
+                if flag { register(obj) }
             }
             out.u8(flag ? type | MarshalType.flagRef : type)
             try payload(obj.value, type: type, depth: depth)
@@ -90,7 +103,7 @@ extension MarshalWriter {
         mutating func writePy2(_ obj: PyObject, type: UInt8, depth: Int) throws(MarshalError) {
             if type == MarshalType.interned, case .bytes(let b) = obj.value {
                 let enc = obj.encoding
-                if enc.isBackReference, case let t = mapped(enc.slot), t >= 0 {
+                if enc.isBackReference, case let t = target(of: obj), t >= 0 {
                     out.u8(MarshalType.stringRef)
                     out.i32(t)
                     return
@@ -100,9 +113,8 @@ extension MarshalWriter {
                     out.i32(t)
                     return
                 }
-                record(original: enc.slot, as: nextSlot)
                 if internedIndex[b] == nil { internedIndex[b] = nextSlot }
-                nextSlot += 1
+                register(obj)
             }
             out.u8(type)
             try payload(obj.value, type: type, depth: depth)
