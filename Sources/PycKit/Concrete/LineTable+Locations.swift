@@ -1,0 +1,444 @@
+/// The location table of 3.11–3.13 (formats.md §4.3, `Objects/locations.md`): a sequence of
+/// entries, each covering 1–8 code units with one source position.
+///
+/// An entry starts with a byte `1 CCCC LLL` (bit 7, a 4-bit kind, length − 1) and continues with
+/// bytes that never have bit 7 set:
+///
+/// | kind | meaning | following bytes |
+/// |---|---|---|
+/// | 0–9 | short: same line, col = kind·8 + (b >> 4), end col = col + (b & 15) | 1 |
+/// | 10–12 | one line: line += kind − 10, raw col and end col | 2 |
+/// | 13 | no columns: line += svarint, end line = line | svarint |
+/// | 14 | long: line += svarint, end line = line + varint, col + 1, end col + 1 (0: none) | 4 varints |
+/// | 15 | no location | — |
+///
+/// varints are 6-bit chunks, least significant first, 0x40 meaning "more"; an svarint holds
+/// `v << 1` or `(−v << 1) | 1`. The running line carries over between entries.
+public enum LocationTable {
+    /// The form of one entry, with what its header byte's kind implies.
+    public enum EntryKind: Sendable, Hashable {
+        /// Kinds 0–9: the column's high bits (`col >> 3`) are the kind.
+        case short(Int)
+        /// Kinds 10–12: the line delta 0, 1 or 2.
+        case oneLine(lineDelta: Int)
+        /// Kind 13.
+        case noColumn
+        /// Kind 14.
+        case long
+        /// Kind 15.
+        case none
+
+        /// The 4-bit kind of the header byte.
+        public var code: Int {
+            switch self {
+            case .short(let c): return c
+            case .oneLine(let d): return 10 + d
+            case .noColumn: return 13
+            case .long: return 14
+            case .none: return 15
+            }
+        }
+    }
+
+    /// One entry as stored: its form, its length in code units, and the position it gives.
+    public struct Entry: Sendable, Hashable {
+        public var kind: EntryKind
+        public var codeUnits: Int
+        public var position: SourcePosition
+        /// Byte offset of the entry's header in the table.
+        public var tableOffset: Int
+    }
+
+    /// A run of code units with one position, the unit `encode(runs:…)` writes from.
+    public struct Run: Sendable, Hashable {
+        public var position: SourcePosition
+        public var codeUnits: Int
+
+        public init(position: SourcePosition, codeUnits: Int) {
+            self.position = position
+            self.codeUnits = codeUnits
+        }
+    }
+
+    // MARK: - Decoding
+
+    /// `co_positions()`: one position per code unit. The entries must cover exactly
+    /// `codeUnitCount` units.
+    public static func decode(
+        _ table: [UInt8], firstLine: Int, codeUnitCount: Int
+    ) throws(LineTableError) -> [SourcePosition] {
+        try checkFirstLine(firstLine)
+        let count = max(codeUnitCount, 0)
+        var failure: LineTableError? = nil
+        // Every unit is written exactly once, so the array starts uninitialized; on an error it
+        // keeps only the units written so far and is dropped.
+        let out = table.withUnsafeBufferPointer { buffer in
+            [SourcePosition](unsafeUninitializedCapacity: count) { positions, initialized in
+                var cursor = LocationCursor(buffer, firstLine: firstLine)
+                var unit = 0
+                do throws(LineTableError) {
+                    while let entry = try cursor.next() {
+                        let end = unit + entry.units
+                        guard end <= count else {
+                            throw LineTableError(.coverageMismatch(covered: end, expected: count), at: entry.offset)
+                        }
+                        (positions.baseAddress! + unit).initialize(repeating: entry.position, count: entry.units)
+                        unit = end
+                    }
+                    if unit != count {
+                        throw LineTableError(.coverageMismatch(covered: unit, expected: count), at: buffer.count)
+                    }
+                } catch {
+                    failure = error
+                }
+                initialized = unit
+            }
+        }
+        if let failure { throw failure }
+        return out
+    }
+
+    /// The entries as stored, in order (no coverage check).
+    public static func entries(_ table: [UInt8], firstLine: Int) throws(LineTableError) -> [Entry] {
+        try checkFirstLine(firstLine)
+        return try table.withUnsafeBufferPointer { (buffer) throws(LineTableError) -> [Entry] in
+            var cursor = LocationCursor(buffer, firstLine: firstLine)
+            var out: [Entry] = []
+            while let e = try cursor.next() {
+                let kind: EntryKind
+                switch e.code {
+                case 0...9: kind = .short(e.code)
+                case 10...12: kind = .oneLine(lineDelta: e.code - 10)
+                case 13: kind = .noColumn
+                case 14: kind = .long
+                default: kind = .none
+                }
+                out.append(Entry(kind: kind, codeUnits: e.units, position: e.position, tableOffset: e.offset))
+            }
+            return out
+        }
+    }
+
+    /// `co_lines()`, in bytes. With `mergeEqualLines` (3.12+) consecutive entries with the same
+    /// line merge into one range and only a line of −1 reads as None; otherwise (3.11) each entry
+    /// is its own range and every negative line reads as None (`lineiter_next` of each version).
+    public static func lines(
+        _ table: [UInt8], firstLine: Int, mergeEqualLines: Bool
+    ) throws(LineTableError) -> [LineRange] {
+        try checkFirstLine(firstLine)
+        return try table.withUnsafeBufferPointer { (buffer) throws(LineTableError) -> [LineRange] in
+            var ranges = LocationLineRanges(buffer, firstLine: firstLine, merge: mergeEqualLines)
+            var out: [LineRange] = []
+            while let r = try ranges.next() { out.append(r) }
+            return out
+        }
+    }
+
+    /// What `dis.findlinestarts` yields: the start of each `co_lines()` range whose line differs
+    /// from the last one reported. Without `reportNoLine` (3.11, 3.12) ranges without a line are
+    /// skipped; with it (3.13) they are reported too, with a nil line, and the first range always is.
+    public static func lineStarts(
+        _ table: [UInt8], firstLine: Int, mergeEqualLines: Bool, reportNoLine: Bool
+    ) throws(LineTableError) -> [LineStart] {
+        try checkFirstLine(firstLine)
+        return try table.withUnsafeBufferPointer { (buffer) throws(LineTableError) -> [LineStart] in
+            var ranges = LocationLineRanges(buffer, firstLine: firstLine, merge: mergeEqualLines)
+            var out: [LineStart] = []
+            var last: Int?? = .none
+            while let r = try ranges.next() {
+                if r.line == nil && !reportNoLine { continue }
+                if last == .some(r.line) { continue }
+                out.append(LineStart(offset: r.start, line: r.line))
+                last = .some(r.line)
+            }
+            return out
+        }
+    }
+
+    // MARK: - Encoding
+
+    /// Encodes per-unit positions as that version's compiler does.
+    ///
+    /// With `oneEntryPerInstruction` (3.11) each instruction — the units from one of
+    /// `instructionStarts` (ascending code-unit indices, the first 0) to the next — gets its own
+    /// entries, and all its units must share one position. Otherwise (3.12+) runs of equal
+    /// consecutive positions share entries and `instructionStarts` is not needed. Runs longer
+    /// than 8 units are split.
+    public static func encode(
+        _ positions: [SourcePosition], instructionStarts: [Int]?, firstLine: Int, oneEntryPerInstruction: Bool
+    ) throws(LineTableError) -> [UInt8] {
+        try checkFirstLine(firstLine)
+        var writer = LocationWriter(firstLine: firstLine, capacity: positions.count + positions.count / 2)
+        try positions.withUnsafeBufferPointer { (p) throws(LineTableError) in
+            let count = p.count
+            if count == 0 { return }
+            if oneEntryPerInstruction {
+                guard let starts = instructionStarts, starts.first == 0 else {
+                    throw LineTableError(.invalidInstructionStarts, at: 0)
+                }
+                for (k, start) in starts.enumerated() {
+                    let end = k + 1 < starts.count ? starts[k + 1] : count
+                    guard start < end, end <= count else { throw LineTableError(.invalidInstructionStarts, at: k) }
+                    let position = p[start]
+                    for u in (start + 1)..<end where p[u] != position {
+                        throw LineTableError(.invalidPosition, at: u)
+                    }
+                    try writer.write(position, units: end - start, index: start)
+                }
+            } else {
+                var start = 0
+                while start < count {
+                    let position = p[start]
+                    var end = start + 1
+                    while end < count && p[end] == position { end += 1 }
+                    try writer.write(position, units: end - start, index: start)
+                    start = end
+                }
+            }
+        }
+        return writer.bytes
+    }
+
+    /// Encodes runs in order, each longer than 8 units split. A 3.11 assembler passes one run per
+    /// instruction; a 3.12+ one passes `mergingEqualNeighbours` (or one run per instruction to
+    /// `encode(_:instructionStarts:…)`), so that consecutive runs with equal positions share
+    /// entries as `assemble_location_info` makes them. Empty runs write nothing.
+    public static func encode(
+        runs: [Run], firstLine: Int, mergingEqualNeighbours: Bool = false
+    ) throws(LineTableError) -> [UInt8] {
+        try checkFirstLine(firstLine)
+        var writer = LocationWriter(firstLine: firstLine, capacity: runs.count * 2)
+        var pending = Run(position: .none, codeUnits: 0)
+        var pendingIndex = 0
+        for (index, run) in runs.enumerated() {
+            guard run.codeUnits >= 0, run.codeUnits <= Int32.max else {
+                throw LineTableError(.invalidPosition, at: index)
+            }
+            if mergingEqualNeighbours && run.position == pending.position {
+                pending.codeUnits += run.codeUnits
+                continue
+            }
+            try writer.write(pending.position, units: pending.codeUnits, index: pendingIndex)
+            pending = run
+            pendingIndex = index
+        }
+        try writer.write(pending.position, units: pending.codeUnits, index: pendingIndex)
+        return writer.bytes
+    }
+}
+
+// MARK: - Cursor
+
+/// Walks location entries, keeping the running line; checks every byte.
+struct LocationCursor {
+    let base: UnsafeBufferPointer<UInt8>
+    var offset = 0
+    /// The running line (`computed_line`).
+    var line: Int
+
+    struct RawEntry {
+        var code: Int
+        var units: Int
+        var position: SourcePosition
+        /// Table offset of the header byte.
+        var offset: Int
+    }
+
+    init(_ base: UnsafeBufferPointer<UInt8>, firstLine: Int) {
+        self.base = base
+        self.line = firstLine
+    }
+
+    @inline(__always)
+    private mutating func byte(_ entry: Int) throws(LineTableError) -> Int {
+        guard offset < base.count else { throw LineTableError(.truncated, at: entry) }
+        let b = base[offset]
+        guard b & 0x80 == 0 else { throw LineTableError(.entryStartInsideEntry, at: offset) }
+        offset += 1
+        return Int(b)
+    }
+
+    /// An unsigned varint, 6 bits a byte, least significant first; at most 31 bits.
+    @inline(__always)
+    private mutating func varint(_ entry: Int) throws(LineTableError) -> Int {
+        var b = try byte(entry)
+        var value = b & 63
+        var shift = 0
+        while b & 64 != 0 {
+            shift += 6
+            b = try byte(entry)
+            guard shift < 32 else { throw LineTableError(.varintTooLong, at: entry) }
+            value |= (b & 63) << shift
+        }
+        guard value <= Int(Int32.max) else { throw LineTableError(.varintTooLong, at: entry) }
+        return value
+    }
+
+    @inline(__always)
+    private mutating func signedVarint(_ entry: Int) throws(LineTableError) -> Int {
+        let v = try varint(entry)
+        return v & 1 != 0 ? -(v >> 1) : v >> 1
+    }
+
+    @inline(__always)
+    private func raw(_ v: Int, _ entry: Int) throws(LineTableError) -> Int32 {
+        guard let r = Int32(exactly: v) else { throw LineTableError(.valueOutOfRange, at: entry) }
+        return r
+    }
+
+    /// The next entry, or nil at the end of the table.
+    mutating func next() throws(LineTableError) -> RawEntry? {
+        guard offset < base.count else { return nil }
+        let start = offset
+        let head = base[offset]
+        guard head & 0x80 != 0 else { throw LineTableError(.missingEntryStart, at: start) }
+        offset += 1
+        let code = Int(head >> 3) & 15
+        let units = Int(head & 7) + 1
+        let position: SourcePosition
+        switch code {
+        case 15:
+            position = .none
+        case 14:
+            line += try signedVarint(start)
+            let l = try raw(line, start)
+            let endLine = try raw(line + (try varint(start)), start)
+            let column = Int32(try varint(start) - 1)
+            let endColumn = Int32(try varint(start) - 1)
+            position = SourcePosition(rawLine: l, rawEndLine: endLine, rawColumn: column, rawEndColumn: endColumn)
+        case 13:
+            line += try signedVarint(start)
+            let l = try raw(line, start)
+            position = SourcePosition(rawLine: l, rawEndLine: l, rawColumn: -1, rawEndColumn: -1)
+        case 10, 11, 12:
+            line += code - 10
+            let l = try raw(line, start)
+            let column = Int32(try byte(start))
+            let endColumn = Int32(try byte(start))
+            position = SourcePosition(rawLine: l, rawEndLine: l, rawColumn: column, rawEndColumn: endColumn)
+        default:
+            let b = try byte(start)
+            let l = try raw(line, start)
+            let column = Int32(code << 3 | b >> 4)
+            position = SourcePosition(
+                rawLine: l, rawEndLine: l, rawColumn: column, rawEndColumn: column + Int32(b & 15))
+        }
+        return RawEntry(code: code, units: units, position: position, offset: start)
+    }
+}
+
+/// `co_lines()` ranges over a location table, one at a time (see `LocationTable.lines`).
+struct LocationLineRanges {
+    var cursor: LocationCursor
+    let merge: Bool
+    var position = 0
+    /// The range being merged and its raw line (−1: none), 3.12+.
+    var pending: LineRange? = nil
+    var pendingLine = 0
+
+    init(_ base: UnsafeBufferPointer<UInt8>, firstLine: Int, merge: Bool) {
+        cursor = LocationCursor(base, firstLine: firstLine)
+        self.merge = merge
+    }
+
+    mutating func next() throws(LineTableError) -> LineRange? {
+        while let e = try cursor.next() {
+            let start = position
+            position += 2 * e.units
+            let raw = e.code == 15 ? -1 : cursor.line
+            guard merge else { return LineRange(start: start, end: position, line: raw < 0 ? nil : raw) }
+            if pending != nil && pendingLine == raw {
+                pending!.end = position
+                continue
+            }
+            let done = pending
+            pending = LineRange(start: start, end: position, line: raw == -1 ? nil : raw)
+            pendingLine = raw
+            if done != nil { return done }
+        }
+        defer { pending = nil }
+        return pending
+    }
+}
+
+// MARK: - Writer
+
+/// Writes location entries with the compiler's form choice (`write_location_info_entry` in
+/// `Python/compile.c` of 3.11, `Python/assemble.c` of 3.12+).
+struct LocationWriter {
+    var bytes: [UInt8] = []
+    /// The line the table has reached (`a_lineno`).
+    var line: Int
+
+    init(firstLine: Int, capacity: Int) {
+        line = firstLine
+        bytes.reserveCapacity(capacity)
+    }
+
+    @inline(__always)
+    private mutating func varint(_ value: Int) {
+        var v = value
+        while v >= 64 {
+            bytes.append(UInt8(64 | (v & 63)))
+            v >>= 6
+        }
+        bytes.append(UInt8(v))
+    }
+
+    @inline(__always)
+    private mutating func signedVarint(_ value: Int) {
+        varint(value < 0 ? (-value) << 1 | 1 : value << 1)
+    }
+
+    /// Writes `units` code units with one position, in entries of at most 8.
+    mutating func write(_ p: SourcePosition, units: Int, index: Int) throws(LineTableError) {
+        var left = units
+        while left > 0 {
+            let n = min(left, 8)
+            left -= n
+            try entry(p, units: n, index: index)
+        }
+    }
+
+    private mutating func entry(_ p: SourcePosition, units: Int, index: Int) throws(LineTableError) {
+        let head = UInt8(0x80 | (units - 1))
+        let l = Int(p.rawLine)
+        guard l >= 0 else {
+            bytes.append(head | 15 << 3)
+            return
+        }
+        let delta = l - line
+        let column = Int(p.rawColumn)
+        let endColumn = Int(p.rawEndColumn)
+        let endLine = Int(p.rawEndLine)
+        guard column >= -1, endColumn >= -1 else { throw LineTableError(.invalidPosition, at: index) }
+        if column < 0 || endColumn < 0 {
+            if endLine == l || endLine == -1 {
+                bytes.append(head | 13 << 3)
+                signedVarint(delta)
+                line = l
+                return
+            }
+        } else if endLine == l {
+            if delta == 0 && column < 80 && endColumn - column < 16 && endColumn >= column {
+                bytes.append(head | UInt8(column >> 3) << 3)
+                bytes.append(UInt8((column & 7) << 4 | (endColumn - column)))
+                return
+            }
+            if delta >= 0 && delta < 3 && column < 128 && endColumn < 128 {
+                bytes.append(head | UInt8(10 + delta) << 3)
+                bytes.append(UInt8(column))
+                bytes.append(UInt8(endColumn))
+                line = l
+                return
+            }
+        }
+        guard endLine >= l else { throw LineTableError(.invalidPosition, at: index) }
+        bytes.append(head | 14 << 3)
+        signedVarint(delta)
+        varint(endLine - l)
+        varint(column + 1)
+        varint(endColumn + 1)
+        line = l
+    }
+}
