@@ -8,6 +8,8 @@ struct Rewrite: ParsableCommand {
         discussion: """
             Each file is decoded down to LAYER and encoded back again:
               marshal   the header and the marshal value tree (objects, FLAG_REF, back-references)
+              concrete  also every code object's instructions (opcodes, arguments, EXTENDED_ARG, caches),
+                        line table and exception table
 
             With --check the result is compared with the input, each file that differs is printed \
             with the first differing offset, and the exit status is 1 if any differs. With -o the \
@@ -22,6 +24,7 @@ struct Rewrite: ParsableCommand {
 
     enum Layer: String, ExpressibleByArgument, CaseIterable {
         case marshal
+        case concrete
     }
 
     @Argument(help: "A .pyc file or a directory to search for *.pyc.")
@@ -110,6 +113,11 @@ struct Rewrite: ParsableCommand {
             switch layer {
             case .marshal:
                 output = try PycFile(bytes: input).serialized()
+            case .concrete:
+                var file = try PycFile(bytes: input)
+                let version = file.version
+                file.object = try file.object.mapCode { (c) throws(ConcreteError) in try version.roundTripInstructions(c) }
+                output = try file.serialized()
             }
             if let destination {
                 try FileIO.makeDirectories(FileIO.parentDirectory(of: destination))

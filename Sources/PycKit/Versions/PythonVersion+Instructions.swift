@@ -1,0 +1,79 @@
+/// Instruction-encoding traits: how `co_code` is laid out and how jump arguments are read.
+extension PythonVersion {
+    /// Position of this version in `PythonVersion.all`.
+    var index: Int {
+        switch (major, minor) {
+        case (2, _): return 0
+        default: return minor - 5
+        }
+    }
+
+    /// The opcode table generated from this version's interpreter.
+    public var opcodes: OpcodeTable { InstructionTraits.all[index].opcodes }
+
+    /// Per-version facts the instruction decoder consults on its hot path.
+    var instructionTraits: InstructionTraits { InstructionTraits.all[index] }
+
+    /// How instructions are laid out in `co_code` (formats.md §3.1–3.2).
+    public var instructionLayout: InstructionLayout { major == 2 ? .variableLength : .wordcode }
+
+    /// Bytes per unit of a jump argument: 1 (byte offsets) up to 3.9, 2 (code units) from 3.10.
+    public var jumpArgumentUnit: Int { (major, minor) >= (3, 10) ? 2 : 1 }
+
+    /// Whether `dis` forgets a pending EXTENDED_ARG prefix at an opcode without an argument
+    /// (`_unpack_opargs` from 3.10); earlier versions carry it to the next argument.
+    public var noArgumentOpcodeResetsExtendedArg: Bool { (major, minor) >= (3, 10) }
+
+    /// Whether `dis` wraps a folded argument of 2**31 or more to a negative number (3.11+).
+    public var foldedArgumentIsSigned32: Bool { (major, minor) >= (3, 11) }
+}
+
+/// The two `co_code` layouts.
+public enum InstructionLayout: Sendable, Equatable {
+    /// 2.7: one byte for an opcode below HAVE_ARGUMENT, three (opcode, 16-bit argument) otherwise;
+    /// EXTENDED_ARG supplies the high 16 bits.
+    case variableLength
+    /// 3.6+: two-byte code units (opcode, 8-bit argument); EXTENDED_ARG supplies 8 more bits each.
+    case wordcode
+}
+
+/// What kind of jump an opcode is, in a given version.
+public enum JumpKind: Sendable, Equatable {
+    /// Target = argument × unit.
+    case absolute
+    /// Target = end of the instruction (after its caches) + argument × unit.
+    case forward
+    /// Target = end of the instruction (after its caches) − argument × unit (3.11+ `JUMP_BACKWARD*`,
+    /// 3.11's `POP_JUMP_BACKWARD_IF_*`).
+    case backward
+}
+
+/// Per-version lookup arrays derived once from the opcode table.
+final class InstructionTraits: Sendable {
+    let opcodes: OpcodeTable
+    let hasArgument: [Bool]
+    let cacheEntries: [UInt8]
+    let jumpKind: [JumpKind?]
+    let extendedArg: UInt8
+
+    init(_ version: PythonVersion) {
+        guard let table = OpcodeTable.forVersion(major: version.major, minor: version.minor) else {
+            preconditionFailure("no opcode table for \(version)")  // every PythonVersion has one
+        }
+        opcodes = table
+        hasArgument = (0..<256).map { table.hasArgument(opcode: UInt8($0)) }
+        cacheEntries = (0..<256).map { UInt8(table.cacheEntries(opcode: UInt8($0))) }
+        jumpKind = (0..<256).map { byte -> JumpKind? in
+            guard let info = table[UInt8(byte)] else { return nil }
+            if info.categories.contains(.jabs) { return .absolute }
+            if info.categories.contains(.jrel) {
+                // `dis._is_backward_jump`: the opcode's name contains "JUMP_BACKWARD".
+                return info.name.contains("JUMP_BACKWARD") ? .backward : .forward
+            }
+            return nil
+        }
+        extendedArg = table.extendedArg
+    }
+
+    static let all: [InstructionTraits] = PythonVersion.all.map { InstructionTraits($0) }
+}
