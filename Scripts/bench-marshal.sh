@@ -17,7 +17,7 @@ Scripts/corpus.sh "$mm" >/dev/null
 dir=$PYCKIT_CORPUS/$mm
 root=${PYENV_ROOT:-$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")}
 python=$(ls -d "$root"/versions/"$mm".*/bin/python | sort -V | tail -n 1)
-swift build -c release --product pyckit >/dev/null
+if ! log=$(swift build -c release --product pyckit 2>&1); then echo "$log" >&2; exit 2; fi
 pyckit=$(swift build -c release --show-bin-path)/pyckit
 
 best() {  # best wall time of "$@" over $repeats runs, in seconds

@@ -6,7 +6,7 @@ import BigInt
 /// Every length is checked against the bytes left before anything is allocated, nesting is
 /// bounded like CPython's (`MAX_MARSHAL_STACK_DEPTH` = 2000) and every back-reference is
 /// validated, so hostile input gives a `MarshalError` naming the offset, never a trap.
-public struct MarshalReader {
+public struct MarshalReader: Sendable {
     /// CPython's `MAX_MARSHAL_STACK_DEPTH`.
     public static let maxDepth = 2000
 
@@ -16,8 +16,17 @@ public struct MarshalReader {
 
     /// Decodes the object at `offset` of `bytes`; returns it and the offset just after it.
     public func read(_ bytes: [UInt8], at offset: Int = 0) throws(MarshalError) -> (object: PyObject, end: Int) {
-        let result: Result<(PyObject, Int), MarshalError> = bytes.withUnsafeBytes { raw in
-            var state = State(ByteReader(raw, offset: offset), version: version)
+        // Shallow first, on the caller's stack; input nested deeper is redone on a large stack.
+        let shallow = read(bytes, at: offset, depthLimit: LargeStack.shallowDepth)
+        if case .failure(let e) = shallow, case .tooDeep = e.kind {
+            return try LargeStack.run { read(bytes, at: offset, depthLimit: Self.maxDepth) }.get()
+        }
+        return try shallow.get()
+    }
+
+    private func read(_ bytes: [UInt8], at offset: Int, depthLimit: Int) -> Result<(object: PyObject, end: Int), MarshalError> {
+        bytes.withUnsafeBytes { raw in
+            var state = State(ByteReader(raw, offset: offset), version: version, depthLimit: depthLimit)
             do throws(MarshalError) {
                 let obj = try state.object(depth: 0)
                 return .success((obj, state.cursor.offset))
@@ -25,7 +34,6 @@ public struct MarshalReader {
                 return .failure(error)
             }
         }
-        return try result.get()
     }
 
     /// Decodes a whole buffer that holds exactly one object (like `marshal.loads`, but trailing
@@ -49,8 +57,12 @@ extension MarshalReader {
         /// Whether each slot's object has been completely read.
         var complete: [Bool] = []
 
-        init(_ cursor: consuming ByteReader, version: PythonVersion) {
+        /// Nesting allowed in this pass (`MarshalReader.maxDepth` on a large stack).
+        let depthLimit: Int
+
+        init(_ cursor: consuming ByteReader, version: PythonVersion, depthLimit: Int) {
             self.cursor = cursor
+            self.depthLimit = depthLimit
             self.version = version
             self.stringTable = version.usesStringTable
             self.bytesAreStr = version.marshalsBytesAsStr
@@ -59,7 +71,7 @@ extension MarshalReader {
 
         mutating func object(depth: Int) throws(MarshalError) -> PyObject {
             let start = cursor.offset
-            guard depth < MarshalReader.maxDepth else { throw MarshalError(.tooDeep(limit: MarshalReader.maxDepth), at: start) }
+            guard depth < depthLimit else { throw MarshalError(.tooDeep(limit: depthLimit), at: start) }
             let byte = try cursor.u8("a type code")
             var flagged = byte & MarshalType.flagRef != 0
             let type = byte & ~MarshalType.flagRef
@@ -236,13 +248,14 @@ extension MarshalReader {
             }
             if let top = digits.last, top == 0 { throw MarshalError(.badLongDigits, at: at) }
             // Values that fit in 64 bits stay plain integers (3.x) unless the type is 2.7's long.
-            if count <= 4 {
+            // Five 15-bit digits hold up to 75 bits: they fit in 64 when the top one is below 2**4.
+            if !separateLong && (count < 5 || (count == 5 && digits[4] < 16)) {
                 var mag: UInt64 = 0
                 for d in digits.reversed() { mag = mag << 15 | UInt64(d) }
-                if !separateLong && mag <= UInt64(Int64.max) {
+                if mag <= UInt64(Int64.max) {
                     return .int(n < 0 ? -Int64(mag) : Int64(mag))
                 }
-                if count <= 4 && !separateLong && n < 0 && mag == UInt64(Int64.max) + 1 {
+                if n < 0 && mag == UInt64(Int64.max) + 1 {
                     return .int(Int64.min)
                 }
             }

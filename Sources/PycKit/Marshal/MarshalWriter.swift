@@ -7,18 +7,43 @@ import Foundation
 /// back-references), so unedited input comes back byte for byte. An object built in Swift (empty
 /// encoding), or one whose value no longer fits its recorded form, gets the form that version's
 /// CPython writes for a freshly created object: see `defaultTypeCode` and `defaultFlag`.
-public struct MarshalWriter {
+public struct MarshalWriter: Sendable {
     public let version: PythonVersion
 
     public init(version: PythonVersion) { self.version = version }
 
     /// The bytes of `object`, appended to `prefix`.
     public func dumps(_ object: PyObject, prefix: [UInt8] = []) throws(MarshalError) -> [UInt8] {
-        var state = State(version: version, capacity: prefix.count + 4096)
-        state.out.append(prefix)
-        try state.write(object, depth: 0, topLevel: true)
-        return state.out.bytes
+        // Shallow first, on the caller's stack; values nested deeper are redone on a large stack.
+        let shallow = dumps(object, prefix: prefix, depthLimit: LargeStack.shallowDepth)
+        if case .failure(let e) = shallow, case .unencodable(let what) = e.kind, what == State.tooDeepMessage {
+            return try LargeStack.run { dumps(object, prefix: prefix, depthLimit: MarshalReader.maxDepth) }.get()
+        }
+        return try shallow.get()
     }
+
+    private func dumps(_ object: PyObject, prefix: [UInt8], depthLimit: Int) -> Result<[UInt8], MarshalError> {
+        var state = State(version: version, capacity: prefix.count + 4096, depthLimit: depthLimit)
+        state.out.append(prefix)
+        if !version.flagsEveryInternedString && !version.usesStringTable {
+            state.countFreshInternedStrings(object, depth: 0)
+        }
+        do throws(MarshalError) {
+            try state.write(object, depth: 0, topLevel: true)
+        } catch {
+            return .failure(error)
+        }
+        return .success(state.out.bytes)
+    }
+}
+
+/// What identifies a cached or interned object CPython would write once and then refer to.
+enum SharingKey: Hashable {
+    case int(Int64)
+    case emptyTuple
+    case emptyFrozenset
+    case bytes([UInt8])
+    case str([UInt8])
 }
 
 extension MarshalWriter {
@@ -32,10 +57,20 @@ extension MarshalWriter {
         /// The value written in each output slot, so a back-reference is only written when its
         /// value is still the one in the slot (an edit to either side breaks the sharing).
         var slotValues: [PyValue] = []
+        /// How often each interned string built in Swift occurs in the value being written
+        /// (before 3.11 only an interned string held more than once gets FLAG_REF).
+        var freshInternedCounts: [[UInt8]: Int] = [:]
+        /// Fresh objects CPython would share, by value → their slot.
+        var shared: [SharingKey: Int32] = [:]
         /// 2.7: interned strings written so far → their string-table index (CPython dedupes by value).
         var internedIndex: [[UInt8]: Int32] = [:]
 
-        init(version: PythonVersion, capacity: Int) {
+        /// Nesting allowed in this pass (`MarshalReader.maxDepth` on a large stack).
+        let depthLimit: Int
+        static let tooDeepMessage = "objects nested deeper than \(MarshalReader.maxDepth) levels"
+
+        init(version: PythonVersion, capacity: Int, depthLimit: Int) {
+            self.depthLimit = depthLimit
             self.version = version
             self.stringTable = version.usesStringTable
             self.out = ByteWriter(capacity: capacity)
@@ -65,10 +100,45 @@ extension MarshalWriter {
             slotMap[i] = new
         }
 
-        mutating func write(_ obj: PyObject, depth: Int, topLevel: Bool = false) throws(MarshalError) {
-            guard depth < MarshalReader.maxDepth else {
-                throw MarshalError(.unencodable("objects nested deeper than \(MarshalReader.maxDepth) levels"), at: out.count)
+        /// Counts the interned strings built in Swift (empty encoding, interned hint) in `obj`.
+        mutating func countFreshInternedStrings(_ obj: PyObject, depth: Int) {
+            guard depth < depthLimit else { return }
+            switch obj.value {
+            case .str(let s):
+                if obj.encoding.typeCode == 0 && obj.encoding.internedHint { freshInternedCounts[s.utf8, default: 0] += 1 }
+            case .tuple(let items), .list(let items), .set(let items), .frozenset(let items):
+                for i in items { countFreshInternedStrings(i, depth: depth + 1) }
+            case .dict(let entries):
+                for e in entries {
+                    countFreshInternedStrings(e.key, depth: depth + 1)
+                    countFreshInternedStrings(e.value, depth: depth + 1)
+                }
+            case .code(let c):
+                for field in version.codeLayout where !field.isInteger {
+                    countFreshInternedStrings(c[object: field], depth: depth + 1)
+                }
+            default:
+                break
             }
+        }
+
+        /// The order a set's elements are written in: as given, except that from 3.11 CPython
+        /// sorts the elements of a set it writes by their own marshalled bytes (bpo-37596), which
+        /// PycKit does for sets built in Swift (elements with empty encodings).
+        func setOrder(_ items: [PyObject]) throws(MarshalError) -> [PyObject] {
+            guard version.sortsSetElements, items.count > 1, items.allSatisfy({ $0.encoding.typeCode == 0 }) else {
+                return items
+            }
+            var keyed: [([UInt8], PyObject)] = []
+            for item in items {
+                keyed.append((try MarshalWriter(version: version).dumps(item), item))
+            }
+            keyed.sort { $0.0.lexicographicallyPrecedes($1.0) }
+            return keyed.map(\.1)
+        }
+
+        mutating func write(_ obj: PyObject, depth: Int, topLevel: Bool = false, inSet: Bool = false) throws(MarshalError) {
+            guard depth < depthLimit else { throw MarshalError(.unencodable(Self.tooDeepMessage), at: out.count) }
             let enc = obj.encoding
             if enc.isBackReference && !stringTable {
                 let target = target(of: obj)
@@ -82,18 +152,30 @@ extension MarshalWriter {
             var flag = enc.isFlagged
             if type == 0 || !fits(type, obj.value) {
                 type = defaultTypeCode(obj)
-                flag = defaultFlag(obj, type: type, topLevel: topLevel)
+                flag = defaultFlag(obj, type: type, topLevel: topLevel || (inSet && version.flagsSetElements))
             }
             if stringTable {
                 try writePy2(obj, type: type, depth: depth)
                 return
+            }
+            var key: SharingKey? = nil
+            if flag, let k = sharingKey(obj, type: type) {
+                if let slot = shared[k] {
+                    out.u8(MarshalType.ref)
+                    out.i32(slot)
+                    return
+                }
+                key = k
             }
             switch type {
             case MarshalType.null, MarshalType.none, MarshalType.false, MarshalType.true, MarshalType.stopIteration,
                 MarshalType.ellipsis:
                 break  // singletons never take a slot, flagged or not (`r_object`)
             default:
-                if flag { register(obj) }
+                if flag {
+                    if let key { shared[key] = nextSlot }
+                    register(obj)
+                }
             }
             out.u8(flag ? type | MarshalType.flagRef : type)
             try payload(obj.value, type: type, depth: depth)
@@ -152,9 +234,12 @@ extension MarshalWriter {
                     try writeLength(s.utf8.count)
                 }
                 out.append(s.utf8)
-            case .tuple(let items), .list(let items), .set(let items), .frozenset(let items):
+            case .tuple(let items), .list(let items):
                 if type == MarshalType.smallTuple { out.u8(UInt8(items.count)) } else { try writeLength(items.count) }
                 for item in items { try write(item, depth: depth + 1) }
+            case .set(let items), .frozenset(let items):
+                try writeLength(items.count)
+                for item in try setOrder(items) { try write(item, depth: depth + 1, inSet: true) }
             case .dict(let entries):
                 for e in entries {
                     try write(e.key, depth: depth + 1)
@@ -246,6 +331,7 @@ extension MarshalWriter {
         /// The form `w_object` in `Python/marshal.c` picks for this value in this version.
         func defaultTypeCode(_ obj: PyObject) -> UInt8 {
             let interned = obj.encoding.internedHint || MarshalType.isInterned(obj.encoding.typeCode)
+                || isInternedSingleton(obj.value)
             switch obj.value {
             case .null: return MarshalType.null
             case .none: return MarshalType.none
@@ -279,17 +365,59 @@ extension MarshalWriter {
         /// FLAG_REF for a fresh object: CPython flags an object whose reference count is above 1
         /// (`w_ref`). For a value built in Swift that means the top-level object, the objects
         /// CPython caches (small ints −5…256, the empty tuple, bytes and str, 1-character
-        /// Latin-1 strings) and, from 3.11, every interned string.
+        /// Latin-1 strings) and, from 3.11, every interned string. The singletons (`N F T . S`)
+        /// are never flagged, not even at the top level (`w_object` writes them before `w_ref`).
+        /// Whether CPython interns this value by itself: the empty string and, depending on the
+        /// version, one-character strings.
+        func isInternedSingleton(_ value: PyValue) -> Bool {
+            switch value {
+            case .str(let s):
+                if s.utf8.isEmpty { return !stringTable }
+                if s.utf8.count == 1 { return version.internsSingleCharacterASCII && !stringTable }
+                if s.utf8.count == 2 && s.utf8[0] < 0xC4 { return version.internsSingleCharacterLatin1 }
+                return false
+            case .bytes(let b):
+                return stringTable && b.count <= 1
+            default:
+                return false
+            }
+        }
+
+        /// For a fresh object CPython would share (a cached or interned object), the key under
+        /// which later fresh copies of the same value become back-references; nil otherwise.
+        func sharingKey(_ obj: PyObject, type: UInt8) -> SharingKey? {
+            guard obj.encoding.typeCode == 0 else { return nil }
+            switch obj.value {
+            case .int(let v) where v >= -5 && v <= 256: return .int(v)
+            case .tuple(let items) where items.isEmpty: return .emptyTuple
+            case .frozenset(let items) where items.isEmpty && version.emptyFrozensetIsSingleton: return .emptyFrozenset
+            case .bytes(let b) where b.count <= 1 && !stringTable: return .bytes(b)
+            case .str(let s):
+                if MarshalType.isInterned(type) || s.utf8.count <= 1 || (s.utf8.count == 2 && s.utf8[0] < 0xC4) {
+                    return .str(s.utf8)
+                }
+                return nil
+            default: return nil
+            }
+        }
+
         func defaultFlag(_ obj: PyObject, type: UInt8, topLevel: Bool) -> Bool {
             if stringTable { return false }
+            switch obj.value {
+            case .null, .none, .bool, .ellipsis, .stopIteration: return false
+            default: break
+            }
             if topLevel { return true }
             switch obj.value {
             case .int(let v): return v >= -5 && v <= 256
             case .tuple(let items): return items.isEmpty
+            case .frozenset(let items): return items.isEmpty && version.emptyFrozensetIsSingleton
             case .bytes(let b): return b.count <= 1
             case .str(let s):
                 if s.utf8.isEmpty || (s.utf8.count == 1) || (s.utf8.count == 2 && s.utf8[0] < 0xC4) { return true }
-                return version.flagsEveryInternedString && MarshalType.isInterned(type)
+                guard MarshalType.isInterned(type) else { return false }
+                // Interned strings are unique by value: one written twice has two references.
+                return version.flagsEveryInternedString || (freshInternedCounts[s.utf8] ?? 0) > 1
             default: return false
             }
         }

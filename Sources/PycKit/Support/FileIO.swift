@@ -81,6 +81,19 @@ public enum FileIO {
         ok = true
     }
 
+    /// Writes all of `bytes` to an open file descriptor (e.g. 1 for standard output).
+    public static func write(_ bytes: [UInt8], toDescriptor fd: Int32) throws(FileIO.Error) {
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Error(message: "cannot write: \(errnoText())")
+            }
+            written += n
+        }
+    }
+
     /// Creates a directory and its parents.
     public static func makeDirectories(_ path: String) throws(FileIO.Error) {
         var current = path.hasPrefix("/") ? "" : "."
