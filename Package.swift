@@ -27,7 +27,8 @@ let package = Package(
         .target(name: "PycKitTestSupport", dependencies: ["PycKit"]),
         .testTarget(
             name: "PycKitTests",
-            dependencies: ["PycKit", "PycKitTestSupport", .product(name: "BigInt", package: "BigInt")]
+            dependencies: ["PycKit", "PycKitTestSupport", .product(name: "BigInt", package: "BigInt")],
+            exclude: ["Fixtures"]
         ),
     ]
 )

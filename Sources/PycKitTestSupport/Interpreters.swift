@@ -72,8 +72,15 @@ public enum Interpreters {
         p.standardError = err
         p.standardInput = inp
         try p.run()
-        if let stdin { inp.fileHandleForWriting.write(Data(stdin)) }
-        try inp.fileHandleForWriting.close()
+        // Feed stdin from another thread so a child that writes a lot before it has read all of
+        // its input cannot deadlock against us.
+        let writer = inp.fileHandleForWriting
+        let input = stdin.map { Data($0) }
+        let feeder = Thread {
+            if let input { writer.write(input) }
+            try? writer.close()
+        }
+        feeder.start()
         // Read both pipes concurrently so a full stderr pipe cannot block the child.
         let errData = LockedData()
         let t = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }

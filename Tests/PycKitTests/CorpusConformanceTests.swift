@@ -23,4 +23,21 @@ struct CorpusConformanceTests {
         #expect(out.stdout.isEmpty, "files that differ:\n\(out.stdout.prefix(4000))")
         #expect(out.stderr.contains("\(files.count) files, \(files.count) identical, 0 differ, 0 errors"), "\(out.stderr)")
     }
+
+    @Test("dis: every stdlib .pyc disassembles exactly like the interpreter's own dis", arguments: PythonVersion.all)
+    func disIdentity(version: PythonVersion) throws {
+        guard let dir = Corpus.directory(version), let python = Interpreters.python(version) else {
+            print("skip \(version): \(Interpreters.python(version) == nil ? Interpreters.missingMessage(version) : "no corpus at \(Corpus.root)/\(version)")")
+            try #require(Interpreters.python(version) == nil, "the \(version) interpreter is installed but its corpus was not built")
+            return
+        }
+        let listings = NSTemporaryDirectory() + "pyckit-dis-corpus-\(version)-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: listings) }
+        let dis = try Interpreters.run([Corpus.pyckitBinary, "dis", dir, "-o", listings])
+        #expect(dis.status == 0, "pyckit dis exited \(dis.status): \(dis.stderr.prefix(2000))")
+        let compare = try Interpreters.run([python, Corpus.packageRoot + "/Scripts/dis_conformance.py", dir, listings])
+        let files = Corpus.files(version).count
+        #expect(compare.status == 0, "\(compare.stdout.prefix(6000))\(compare.stderr.prefix(2000))")
+        #expect(compare.stdout.contains("\(files) files, \(files) identical, 0 differ"), "\(compare.stdout.suffix(300))")
+    }
 }

@@ -86,6 +86,7 @@ struct ByteReader: ~Copyable {
 /// An append-only little-endian byte sink over a growable raw buffer (no per-byte bounds or
 /// uniqueness checks on the hot path).
 struct ByteWriter: ~Copyable {
+    // `append(_:[UInt8])` below is the fast path for arrays; other sequences use the generic one.
     private var base: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     private(set) var count = 0
@@ -145,6 +146,33 @@ struct ByteWriter: ~Copyable {
             if let p = src.baseAddress { (base + count).update(from: p, count: n) }
         }
         count += n
+    }
+
+    /// Appends any byte sequence (strings' `utf8` views, `repeatElement`), contiguous ones with one copy.
+    @inline(__always) mutating func append<S: Sequence>(contentsOf s: S) where S.Element == UInt8 {
+        let done: Void? = s.withContiguousStorageIfAvailable { src in
+            reserve(src.count)
+            if let p = src.baseAddress { (base + count).update(from: p, count: src.count) }
+            count += src.count
+        }
+        if done == nil {
+            for b in s { u8(b) }
+        }
+    }
+
+    @inline(__always) mutating func append(_ b: UInt8) { u8(b) }
+
+    /// Appends `n` copies of `byte`.
+    @inline(__always) mutating func append(repeating byte: UInt8, count n: Int) {
+        guard n > 0 else { return }
+        reserve(n)
+        (base + count).update(repeating: byte, count: n)
+        count += n
+    }
+
+    /// Drops everything written after the first `n` bytes.
+    @inline(__always) mutating func truncate(to n: Int) {
+        if n < count { count = max(0, n) }
     }
 
     /// The bytes written so far, copied into an array.

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Benchmark: `pyckit dis` over whole stdlib corpora versus the same interpreter's own dis (the
+# reference listing of ../shared/tools/dis_reference.py, built in one process per corpus), in the
+# same run. Also times one cold `pyckit dis` process on a small file.
+#
+#   Scripts/bench-dis.sh [X.Y ...]      default: 3.11 3.12 3.13
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+versions=("$@")
+[ ${#versions[@]} -gt 0 ] || versions=(3.11 3.12 3.13)
+export PYCKIT_CORPUS=${PYCKIT_CORPUS:-$here/.build/corpus}
+Scripts/corpus.sh "${versions[@]}" >/dev/null
+root=${PYENV_ROOT:-$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")}
+if ! log=$(swift build -c release --product pyckit 2>&1); then echo "$log" >&2; exit 2; fi
+pyckit=$(swift build -c release --show-bin-path)/pyckit
+
+cat > /tmp/pyckit-bench-dis.py <<'PY'
+import os, sys, time
+sys.path.insert(0, sys.argv[2])
+import dis_reference
+files = []
+for d, _, names in os.walk(sys.argv[1]):
+    files += [os.path.join(d, n) for n in names if n.endswith(".pyc")]
+t = time.process_time()
+chars = 0
+for f in files:
+    chars += len(dis_reference.listing(dis_reference.load_code(f)))
+print("%.3f %d %d" % (time.process_time() - t, len(files), chars))
+PY
+
+cpu() {  # user+sys CPU seconds of a command, output discarded
+  local t
+  t=$( { /usr/bin/time -f "%U %S" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
+  echo "$t" | awk '{printf "%.3f", $1 + $2}'
+}
+wall() {
+  local s e
+  s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s.%N)
+  echo "$e - $s" | bc -l | awk '{printf "%.3f", $1}'
+}
+
+for mm in "${versions[@]}"; do
+  python=$(ls -d "$root"/versions/"$mm".*/bin/python 2>/dev/null | sort -V | tail -n 1 || true)
+  dir=$PYCKIT_CORPUS/$mm
+  if [ -z "$python" ] || [ ! -d "$dir" ]; then echo "skip $mm: no interpreter or corpus"; continue; fi
+  "$pyckit" dis "$dir" >/dev/null 2>&1 || true   # warm the page cache
+  read -r py_cpu nfiles chars < <("$python" /tmp/pyckit-bench-dis.py "$dir" "$here/../shared/tools")
+  ours_cpu=$(cpu "$pyckit" dis --jobs 1 "$dir")
+  ours_wall=$(wall "$pyckit" dis "$dir")
+  echo "dis $mm: $nfiles files, $chars characters"
+  echo "  CPython dis (reference listing):   ${py_cpu} s CPU"
+  echo "  pyckit dis, 1 job:                 ${ours_cpu} s CPU   -> $(echo "scale=1; $py_cpu / $ours_cpu" | bc -l)x"
+  echo "  pyckit dis, $(nproc) jobs, wall:          ${ours_wall} s       -> $(echo "scale=1; $py_cpu / $ours_wall" | bc -l)x"
+done
+small=$(ls "$PYCKIT_CORPUS/${versions[0]}"/*.pyc | head -n 20 | xargs ls -S | tail -n 1)
+echo "cold start, one small file ($(stat -c %s "$small") bytes): $(wall "$pyckit" dis "$small") s wall"
