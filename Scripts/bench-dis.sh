@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 versions=("$@")
 [ ${#versions[@]} -gt 0 ] || versions=(3.11 3.12 3.13)
-export PYCKIT_CORPUS=${PYCKIT_CORPUS:-$here/.build/corpus}
+export PYCKIT_CORPUS=${PYCKIT_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/pyckit/corpus}
 Scripts/corpus.sh "${versions[@]}" >/dev/null
 root=${PYENV_ROOT:-$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")}
 if ! log=$(swift build -c release --product pyckit 2>&1); then echo "$log" >&2; exit 2; fi

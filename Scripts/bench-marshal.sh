@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 mm=${1:-3.11}
 repeats=${2:-5}
-export PYCKIT_CORPUS=${PYCKIT_CORPUS:-$here/.build/corpus}
+export PYCKIT_CORPUS=${PYCKIT_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/pyckit/corpus}
 Scripts/corpus.sh "$mm" >/dev/null
 dir=$PYCKIT_CORPUS/$mm
 root=${PYENV_ROOT:-$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")}

@@ -5,10 +5,10 @@
 #
 #   Scripts/corpus.sh [X.Y ...]      default: all nine versions; missing interpreters are skipped
 #
-# PYCKIT_CORPUS defaults to .build/corpus inside the package.
+# PYCKIT_CORPUS defaults to ~/.cache/pyckit/corpus (XDG_CACHE_HOME), shared by every checkout.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-out=${PYCKIT_CORPUS:-$here/.build/corpus}
+out=${PYCKIT_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/pyckit/corpus}
 tool=$here/../shared/tools/build-corpus.sh
 [ -f "$tool" ] || { echo "corpus: $tool not found (../shared must sit beside the repository)" >&2; exit 2; }
 root=${PYENV_ROOT:-$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")}
@@ -23,7 +23,7 @@ for mm in "${versions[@]}"; do
     continue
   fi
   stamp="$out/.stamp-$mm"
-  want="$python $("$python" -c 'import sys; print(sys.version.split()[0])')"
+  want="$python $("$python" -c 'import sys; print(sys.version.split()[0])') $(cksum < "$tool" | cut -d' ' -f1)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -d "$out/$mm" ]; then
     continue
   fi

@@ -6,7 +6,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
-export PYCKIT_CORPUS=${PYCKIT_CORPUS:-$here/.build/corpus}
+export PYCKIT_CORPUS=${PYCKIT_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/pyckit/corpus}
 root=${PYENV_ROOT:-$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")}
 versions=("$@")
 [ ${#versions[@]} -gt 0 ] || versions=(2.7 3.6 3.7 3.8 3.9 3.10 3.11 3.12 3.13)

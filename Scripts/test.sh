@@ -4,6 +4,6 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
-export PYCKIT_CORPUS=${PYCKIT_CORPUS:-$here/.build/corpus}
+export PYCKIT_CORPUS=${PYCKIT_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/pyckit/corpus}
 Scripts/corpus.sh >/dev/null
 swift test "$@"

@@ -3,10 +3,12 @@ import PycKit
 
 /// The standard-library corpus built by `../shared/tools/build-corpus.sh` (see `Scripts/corpus.sh`).
 public enum Corpus {
-    /// The corpus root: `$PYCKIT_CORPUS`, else `.build/corpus` in the package.
+    /// The corpus root: `$PYCKIT_CORPUS`, else `~/.cache/pyckit/corpus` (as `Scripts/corpus.sh`).
     public static var root: String {
-        if let r = ProcessInfo.processInfo.environment["PYCKIT_CORPUS"], !r.isEmpty { return r }
-        return packageRoot + "/.build/corpus"
+        let env = ProcessInfo.processInfo.environment
+        if let r = env["PYCKIT_CORPUS"], !r.isEmpty { return r }
+        let cache = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache")
+        return cache + "/pyckit/corpus"
     }
 
     /// The package root (where Package.swift is), found from this source file's location.

@@ -169,7 +169,7 @@ struct ExceptionTableTests {
 
     @Test("random bytes never trap the decoder")
     func randomBytes() {
-        var rng = TableTestKit.SplitMix(seed: 0xE7AB)
+        var rng = SplitMix(seed: 0xE7AB)
         var accepted = 0
         for _ in 0..<50_000 {
             let table = (0..<Int(rng.next() % 20)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }

@@ -25,7 +25,7 @@ struct HostileInputTests {
         let small = try #require(withNestedCode.first)
         let bigPath = try #require(bySize.first { $0.size >= 20_000 } ?? bySize.last).path
         let big = (bigPath, try FileIO.read(bigPath))
-        var rng = SplitMix64(seed: 0x7275_6e63 &+ UInt64(version.minor))
+        var rng = SplitMix(seed: 0x7275_6e63 &+ UInt64(version.minor))
         let bigCuts = Array(0..<32) + (0..<160).map { _ in Int(rng.next() % UInt64(big.1.count)) } + [big.1.count - 1]
         for (path, bytes, cuts) in [(small.0, small.1, Array(0..<small.1.count)), (big.0, big.1, bigCuts)] {
             var failures = 0
@@ -50,7 +50,7 @@ struct HostileInputTests {
         let mid = try Self.corpusBySize(version).filter { (2_000...12_000).contains($0.size) }
         try #require(mid.count >= 4)
         let picked = try (0..<4).map { try FileIO.read(mid[$0 * mid.count / 4].path) }
-        var rng = SplitMix64(seed: 0xF11B_5EED &+ UInt64(version.major * 100 + version.minor))
+        var rng = SplitMix(seed: 0xF11B_5EED &+ UInt64(version.major * 100 + version.minor))
         let mutants = 150
         var decoded = 0
         var threw = 0
@@ -360,19 +360,8 @@ struct HostileInputTests {
 
     /// Runs `body` on a thread with a 512 KiB stack and waits for it.
     func onSmallStack<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
-        let box = SmallStackBox<T>()
-        let done = DispatchSemaphore(value: 0)
-        let t = Thread {
-            box.value = body()
-            done.signal()
-        }
-        t.stackSize = 512 << 10
-        t.start()
-        done.wait()
-        return box.value!
+        onThread(stackSize: 512 << 10, body)
     }
-
-    final class SmallStackBox<T>: @unchecked Sendable { var value: T? }
 
     static func tupleOfOne(_ version: PythonVersion) -> [UInt8] {
         version.usesStringTable ? Array("(".utf8) + le32(1) : [ascii(")"), 1]
@@ -470,33 +459,7 @@ private func pyLiteral(_ v: PyValue) -> String {
 
 /// Runs `body` on a thread with a 64 MiB stack (as the CLI does) and waits for it.
 private func onLargeStack<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
-    let box = LargeStackBox<T>()
-    let thread = Thread {
-        box.value = body()
-        box.done.signal()
-    }
-    thread.stackSize = 64 << 20
-    thread.start()
-    box.done.wait()
-    return box.value!
-}
-
-private final class LargeStackBox<T>: @unchecked Sendable {
-    var value: T?
-    let done = DispatchSemaphore(value: 0)
-}
-
-/// SplitMix64: a small deterministic generator, so failures reproduce.
-private struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    onThread(stackSize: 64 << 20, body)
 }
 
 private func le32(_ v: Int32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }

@@ -547,7 +547,7 @@ struct LineTableTests {
 
     @Test("random bytes never trap the decoders", arguments: PythonVersion.all)
     func randomBytes(_ version: PythonVersion) {
-        var rng = TableTestKit.SplitMix(seed: 0x5EED_0000 &+ UInt64(version.minor))
+        var rng = SplitMix(seed: 0x5EED_0000 &+ UInt64(version.minor))
         let format = version.lineTableFormat
         var accepted = 0
         for _ in 0..<20_000 {
@@ -589,19 +589,12 @@ enum TableTestKit {
     }
 
     static func requireInterpreter(_ version: PythonVersion) throws {
-        guard Interpreters.python(version) == nil else { return }
-        print("skipped: " + Interpreters.missingMessage(version))
-        try Test.cancel(Comment(rawValue: Interpreters.missingMessage(version)))
+        try Require.interpreter(version)
     }
 
     /// The corpus of `version`; missing, it skips visibly (and fails when the interpreter exists).
     static func requireCorpus(_ version: PythonVersion) throws -> [String] {
-        let files = Corpus.files(version)
-        guard files.isEmpty else { return files }
-        let message = "no \(version) corpus under \(Corpus.root) (set PYCKIT_CORPUS or run Scripts/corpus.sh)"
-        print("skipped: " + message)
-        try #require(Interpreters.python(version) == nil, "the \(version) interpreter is installed: \(message)")
-        try Test.cancel(Comment(rawValue: message))
+        try Require.corpus(version)
     }
 
     /// Evenly spread files.
@@ -799,17 +792,6 @@ enum TableTestKit {
         }
     }
 
-    struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 }
 
 extension TableTestKit {

@@ -588,20 +588,13 @@ enum MarshalTestKit {
     /// when `version` has no interpreter. Per-version tests call this first, so a missing
     /// interpreter never passes silently.
     static func requireInterpreter(_ version: PythonVersion) throws {
-        guard Interpreters.python(version) == nil else { return }
-        print(Interpreters.missingMessage(version))
-        try Test.cancel(Comment(rawValue: Interpreters.missingMessage(version)))
+        try Require.interpreter(version)
     }
 
     /// The corpus files of `version`. A missing corpus skips the case visibly when the
     /// interpreter is missing too, and fails it when the interpreter is installed.
     static func requireCorpus(_ version: PythonVersion) throws -> [String] {
-        let files = Corpus.files(version)
-        guard files.isEmpty else { return files }
-        let message = "no \(version) corpus under \(Corpus.root) (set PYCKIT_CORPUS or run Scripts/corpus.sh)"
-        print("skipped: " + message)
-        try #require(Interpreters.python(version) == nil, "the \(version) interpreter is installed: \(message)")
-        try Test.cancel(Comment(rawValue: message))
+        try Require.corpus(version)
     }
 
     /// Runs `script` with `version`'s interpreter and returns its stdout; a non-zero exit fails.

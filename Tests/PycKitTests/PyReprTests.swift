@@ -230,20 +230,13 @@ struct PyReprTests {
 
     /// Skips the case visibly when `version` has no interpreter.
     static func requireInterpreter(_ version: PythonVersion) throws {
-        guard Interpreters.python(version) == nil else { return }
-        print(Interpreters.missingMessage(version))
-        try Test.cancel(Comment(rawValue: Interpreters.missingMessage(version)))
+        try Require.interpreter(version)
     }
 
     /// The corpus of `version`: a missing corpus skips visibly when the interpreter is missing too,
     /// and fails when it is installed.
     static func requireCorpus(_ version: PythonVersion) throws -> [String] {
-        let files = Corpus.files(version)
-        guard files.isEmpty else { return files }
-        let message = "no \(version) corpus under \(Corpus.root) (set PYCKIT_CORPUS or run Scripts/corpus.sh)"
-        print("skipped: " + message)
-        try #require(Interpreters.python(version) == nil, "the \(version) interpreter is installed: \(message)")
-        try Test.cancel(Comment(rawValue: message))
+        try Require.corpus(version)
     }
 
     /// Every constant of `code` and of its nested code objects, in the sweep script's order: each
