@@ -30,9 +30,8 @@ print("%.3f %d %d" % (time.process_time() - t, len(files), chars))
 PY
 
 cpu() {  # user+sys CPU seconds of a command, output discarded
-  local t
-  t=$( { /usr/bin/time -f "%U %S" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
-  echo "$t" | awk '{printf "%.3f", $1 + $2}'
+  /usr/bin/time -o /tmp/pyckit-bench-time -f "%U %S" "$@" >/dev/null 2>&1 || true
+  awk '{printf "%.3f", $1 + $2}' /tmp/pyckit-bench-time
 }
 wall() {
   local s e
@@ -53,5 +52,5 @@ for mm in "${versions[@]}"; do
   echo "  pyckit dis, 1 job:                 ${ours_cpu} s CPU   -> $(echo "scale=1; $py_cpu / $ours_cpu" | bc -l)x"
   echo "  pyckit dis, $(nproc) jobs, wall:          ${ours_wall} s       -> $(echo "scale=1; $py_cpu / $ours_wall" | bc -l)x"
 done
-small=$(ls "$PYCKIT_CORPUS/${versions[0]}"/*.pyc | head -n 20 | xargs ls -S | tail -n 1)
+small=$(find "$PYCKIT_CORPUS/${versions[0]}" -name '*.pyc' -size -4k | sort | head -n 1)
 echo "cold start, one small file ($(stat -c %s "$small") bytes): $(wall "$pyckit" dis "$small") s wall"

@@ -205,7 +205,9 @@ extension MarshalReader {
             let n = Int64(try cursor.i32(what))
             guard n >= 0, n <= Int64(cursor.remaining) else {
                 if n < 0 { throw MarshalError(.badLength(what: "\(what)", value: n), at: at) }
-                throw MarshalError(.truncated(expected: "\(what)", needed: Int(n), available: cursor.remaining), at: at)
+                // "a string length" announces n bytes; a container size at least n (one per item).
+                let payload = "\(what)".hasSuffix(" size") ? "the items \(what) of \(n) announces" : "the bytes \(what) of \(n) announces"
+                throw MarshalError(.truncated(expected: payload, needed: Int(n), available: cursor.remaining), at: at)
             }
             return Int(n)
         }
