@@ -174,15 +174,17 @@ extension PythonVersion {
     /// The jump kind of an opcode in this version, or nil when it does not jump.
     public func jumpKind(opcode: UInt8) -> JumpKind? { instructionTraits.jumpKind[Int(opcode)] }
 
-    /// The byte offset a jump instruction targets, as `dis` computes `argval`
-    /// (formats.md §3.3); nil when the instruction does not jump.
-    public func jumpTarget(of ins: ConcreteInstruction) -> Int? {
+    /// The byte offset a jump instruction targets (formats.md §3.3): relative jumps count from
+    /// the end of the instruction, caches included; nil when the instruction does not jump.
+    /// `countingCaches: false` leaves the caches out, as 3.11's `dis` does.
+    public func jumpTarget(of ins: ConcreteInstruction, countingCaches: Bool = true) -> Int? {
         guard let kind = jumpKind(opcode: ins.opcode), let arg = ins.oparg else { return nil }
         let unit = jumpArgumentUnit
+        let end = ins.offset + (countingCaches ? size(of: ins) : size(of: ins) - 2 * ins.cacheCount)
         switch kind {
         case .absolute: return arg * unit
-        case .forward: return ins.offset + size(of: ins) + arg * unit
-        case .backward: return ins.offset + size(of: ins) - arg * unit
+        case .forward: return end + arg * unit
+        case .backward: return end - arg * unit
         }
     }
 }

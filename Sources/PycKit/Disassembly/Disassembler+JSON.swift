@@ -2,8 +2,7 @@
 extension Disassembler {
     /// One JSON object for a module: `{"version": …, "code": CODE}`; CODE nests its code constants.
     public func json(_ code: CodeObject, path: String? = nil) -> (text: [UInt8], problems: [Problem]) {
-        var out: [UInt8] = []
-        out.reserveCapacity(code.codeBytes.count * 40)
+        var out = ByteWriter(capacity: code.codeBytes.count * 40 + 256)
         var problems: [Problem] = []
         out.append(contentsOf: "{".utf8)
         if let path {
@@ -14,10 +13,10 @@ extension Disassembler {
         out.append(contentsOf: "\"version\": \"\(version)\", \"code\": ".utf8)
         writeJSON(code, to: &out, problems: &problems, depth: 0)
         out.append(contentsOf: "}\n".utf8)
-        return (out, problems)
+        return (out.bytes, problems)
     }
 
-    func writeJSON(_ code: CodeObject, to out: inout [UInt8], problems: inout [Problem], depth: Int) {
+    func writeJSON(_ code: CodeObject, to out: inout ByteWriter, problems: inout [Problem], depth: Int) {
         let name = code.nameText
         func problem(_ message: String) { problems.append(Problem(codeName: name, message: message)) }
         let a = analyze(code, problem: problem)
@@ -114,7 +113,7 @@ extension Disassembler {
 func jsonInt(_ v: Int?) -> String { v.map(String.init) ?? "null" }
 
 /// Appends `s` as a JSON string literal.
-func appendJSONString(_ s: String, to out: inout [UInt8]) {
+func appendJSONString(_ s: String, to out: inout ByteWriter) {
     out.append(0x22)
     let hex = Array("0123456789abcdef".utf8)
     for b in s.utf8 {
@@ -124,7 +123,7 @@ func appendJSONString(_ s: String, to out: inout [UInt8]) {
         case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
         case 0x0D: out.append(contentsOf: [0x5C, 0x72])
         case 0x09: out.append(contentsOf: [0x5C, 0x74])
-        case 0..<0x20: out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]])
+        case 0..<0x20: out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]] as [UInt8])
         default: out.append(b)
         }
     }

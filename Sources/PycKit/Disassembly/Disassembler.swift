@@ -304,14 +304,7 @@ public struct Disassembler: Sendable {
 
     /// The jump target `dis` computes for an instruction (3.11's `dis` leaves out caches).
     func jumpTarget(_ ins: ConcreteInstruction) -> Int? {
-        guard let kind = traits.jumpKind[Int(ins.opcode)], let arg = ins.oparg else { return nil }
-        let unit = version.jumpArgumentUnit
-        let end = ins.offset + (style.jumpTargetsCountCaches ? version.size(of: ins) : (version.instructionLayout == .wordcode ? 2 : 3))
-        switch kind {
-        case .absolute: return arg * unit
-        case .forward: return end + arg * unit
-        case .backward: return end - arg * unit
-        }
+        version.jumpTarget(of: ins, countingCaches: style.jumpTargetsCountCaches)
     }
 
     // MARK: - Argument descriptions
@@ -530,41 +523,6 @@ struct KnownOpcodes: Sendable {
         n += 1
     }
     return n
-}
-
-/// Appends a decimal integer right-justified to `width`, without building a String.
-@inline(__always) func appendInt(_ value: Int, width: Int, to out: inout [UInt8]) {
-    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    var n = 0
-    var m = value.magnitude
-    withUnsafeMutableBytes(of: &digits) { d in
-        repeat {
-            d[n] = 0x30 + UInt8(m % 10)
-            m /= 10
-            n += 1
-        } while m > 0
-        let total = n + (value < 0 ? 1 : 0)
-        if total < width { out.append(contentsOf: repeatElement(0x20, count: width - total)) }
-        if value < 0 { out.append(0x2D) }
-        var i = n - 1
-        while i >= 0 {
-            out.append(d[i])
-            i -= 1
-        }
-    }
-}
-
-@inline(__always) func appendPadded(_ s: String, width: Int, to out: inout [UInt8]) {
-    let n = s.utf8.count
-    if n < width { out.append(contentsOf: repeatElement(0x20, count: width - n)) }
-    out.append(contentsOf: s.utf8)
-}
-
-@inline(__always) func appendLeft(_ s: String, width: Int, to out: inout [UInt8]) {
-    out.append(contentsOf: s.utf8)
-    let n = s.utf8.count
-    if n < width { out.append(contentsOf: repeatElement(0x20, count: width - n)) }
 }
 
 /// Copies UTF-8 (with `surrogatepass` surrogates) and writes each encoded surrogate as `\udXXX`.
