@@ -193,7 +193,6 @@ public struct Disassembler: Sendable {
         let strips = style.layout != .printStatement
         var constCache = [[UInt8]?](repeating: nil, count: context.consts.count)
         var scratch: [UInt8] = []
-        pendingExtended = false
         for ins in instructions {
             while lineIndex < lineStarts.count && lineStarts[lineIndex].offset < ins.offset { lineIndex += 1 }
             let startsLine = lineIndex < lineStarts.count && lineStarts[lineIndex].offset == ins.offset
@@ -369,12 +368,7 @@ public struct Disassembler: Sendable {
         } else if let kind = traits.jumpKind[Int(op)] {
             if kind == .absolute && !style.absoluteJumpsShowTarget { return }
             if !style.relativeJumpsShowTarget { return }
-            let target: Int
-            if style.labelsIgnoreExtendedArg {
-                target = kind == .absolute ? arg : ins.offset + 3 + arg
-            } else {
-                target = jumpTarget(ins) ?? 0
-            }
+            let target = jumpTarget(ins) ?? 0
             if style.layout == .labels {
                 out.append(contentsOf: ("to L\(labels[target] ?? 0)".utf8))
             } else {
