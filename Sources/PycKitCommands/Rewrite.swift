@@ -10,6 +10,13 @@ struct Rewrite: ParsableCommand {
               marshal   the header and the marshal value tree (objects, FLAG_REF, back-references)
               concrete  also every code object's instructions (opcodes, arguments, EXTENDED_ARG, caches),
                         line table and exception table
+              abstract  lift every code object into the editable form (symbolic arguments, labels,
+                        line markers, try blocks) and assemble it again: jumps, EXTENDED_ARG,
+                        caches, line and exception tables and co_stacksize are all recomputed
+
+            --pad-nops (abstract only) inserts a NOP before every instruction, keeping positions: \
+            a relayout stress test whose output still runs. Edited code is verified before it is \
+            written.
 
             With --check the result is compared with the input, each file that differs is printed \
             with the first differing offset, and the exit status is 1 if any differs. With -o the \
@@ -25,6 +32,7 @@ struct Rewrite: ParsableCommand {
     enum Layer: String, ExpressibleByArgument, CaseIterable {
         case marshal
         case concrete
+        case abstract
     }
 
     @Argument(help: "A .pyc file or a directory to search for *.pyc.")
@@ -39,6 +47,9 @@ struct Rewrite: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output file (one input file) or directory (mirrors the input tree).")
     var output: String?
 
+    @Flag(help: "With --layer abstract: insert a NOP before every instruction (relayout stress test).")
+    var padNops = false
+
     @Flag(help: "Replace each input file with the result (atomically).")
     var inPlace = false
 
@@ -52,12 +63,15 @@ struct Rewrite: ParsableCommand {
             throw ValidationError("nothing to do: give --check, -o OUT or --in-place")
         }
         if inPlace && output != nil { throw ValidationError("--in-place and -o exclude each other") }
+        if padNops && layer != .abstract { throw ValidationError("--pad-nops needs --layer abstract") }
     }
 
     enum Outcome: Sendable {
         case identical
         case written
         case differs(offset: Int, inputSize: Int, outputSize: Int)
+        /// A difference located in a code object's field (abstract layer).
+        case differsIn(String, offset: Int, inputSize: Int, outputSize: Int)
         case failed(String)
     }
 
@@ -68,17 +82,23 @@ struct Rewrite: ParsableCommand {
         let destination = try destinations(items)
         let layer = self.layer
         let check = self.check
+        let pad = self.padNops
         let outcomes = Batch.run(items, jobs: batch.jobs, label: "rewrite") { item in
-            Self.process(item, layer: layer, check: check, to: destination(item))
+            Self.process(item, layer: layer, padNops: pad, check: check, to: destination(item))
         }
         var identical = 0, differ = 0, failed = 0, written = 0
-        for (item, outcome) in zip(items, outcomes) {
+        var floors = AssemblyStatistics()
+        for (item, (outcome, statistics)) in zip(items, outcomes) {
+            floors += statistics
             switch outcome {
             case .identical: identical += 1
             case .written: written += 1
             case .differs(let offset, let inSize, let outSize):
                 differ += 1
                 Output.stdout("\(item.path): differs at offset \(offset) (input \(inSize) bytes, output \(outSize))")
+            case .differsIn(let where_, let offset, let inSize, let outSize):
+                differ += 1
+                Output.stdout("\(item.path): differs at offset \(offset) (input \(inSize) bytes, output \(outSize)): \(where_)")
             case .failed(let message):
                 failed += 1
                 Output.stderr("error: \(item.path): \(message)")
@@ -91,6 +111,10 @@ struct Rewrite: ParsableCommand {
             if output != nil || inPlace { summary += ", \(written + identical + differ) written" }
             summary += ", \(failed + errors.count) errors in \(seconds) s"
             Output.stderr(summary)
+            if layer == .abstract {
+                Output.stderr(
+                    "assembled \(floors.codeObjects) code objects; floors kept: declared co_stacksize above the computed depth in \(floors.stackSizeFloors), EXTENDED_ARG prefixes beyond need on \(floors.extendedArgFloors) instructions")
+            }
         }
         if failed > 0 || !errors.isEmpty { throw ExitCode(2) }
         if differ > 0 { throw ExitCode(1) }
@@ -106,10 +130,22 @@ struct Rewrite: ParsableCommand {
         return { root + "/" + $0.relative }
     }
 
-    static func process(_ item: BatchItem, layer: Layer, check: Bool, to destination: String?) -> Outcome {
+    static func process(
+        _ item: BatchItem, layer: Layer, padNops: Bool, check: Bool, to destination: String?
+    ) -> (Outcome, AssemblyStatistics) {
+        var floors = AssemblyStatistics()
+        let outcome = process(item, layer: layer, padNops: padNops, check: check, to: destination, floors: &floors)
+        return (outcome, floors)
+    }
+
+    static func process(
+        _ item: BatchItem, layer: Layer, padNops: Bool, check: Bool, to destination: String?,
+        floors: inout AssemblyStatistics
+    ) -> Outcome {
         do {
             let input = try FileIO.read(item.path)
             let output: [UInt8]
+            var detail: (() -> String?)? = nil
             switch layer {
             case .marshal:
                 output = try PycFile(bytes: input).serialized()
@@ -118,6 +154,23 @@ struct Rewrite: ParsableCommand {
                 let version = file.version
                 file.object = try file.object.mapCode { (c) throws(ConcreteError) in try version.roundTripInstructions(c) }
                 output = try file.serialized()
+            case .abstract:
+                var file = try PycFile(bytes: input)
+                let version = file.version
+                guard case .code(let code) = file.object.value else { return .failed("the top-level object is not a code object") }
+                var bytecode = try version.lift(code)
+                if padNops {
+                    bytecode.padWithNops()
+                }
+                var statistics = AssemblyStatistics()
+                let assembled = try version.assemble(bytecode, statistics: &statistics)
+                floors = statistics
+                if padNops {
+                    if let finding = version.verify(assembled).first { return .failed("verification: \(finding)") }
+                }
+                detail = { assembled.firstDifference(from: code) }
+                file.object.value = .code(assembled)
+                output = try file.serialized()
             }
             if let destination {
                 try FileIO.makeDirectories(FileIO.parentDirectory(of: destination))
@@ -125,6 +178,9 @@ struct Rewrite: ParsableCommand {
             }
             if check {
                 if let offset = firstDifference(input, output) {
+                    if let detail = detail?() {
+                        return .differsIn(detail, offset: offset, inputSize: input.count, outputSize: output.count)
+                    }
                     return .differs(offset: offset, inputSize: input.count, outputSize: output.count)
                 }
                 return .identical

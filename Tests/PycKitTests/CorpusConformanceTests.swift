@@ -7,7 +7,7 @@ import Testing
 /// built `pyckit` binary over `Scripts/corpus.sh`'s stdlib corpus of every installed version.
 @Suite("Corpus conformance")
 struct CorpusConformanceTests {
-    static let layers = ["marshal", "concrete"]
+    static let layers = ["marshal", "concrete", "abstract"]
 
     @Test("rewrite --check: every stdlib .pyc comes back byte-identical", arguments: PythonVersion.all, layers)
     func rewriteIdentity(version: PythonVersion, layer: String) throws {
@@ -22,6 +22,19 @@ struct CorpusConformanceTests {
         #expect(out.status == 0, "pyckit exited \(out.status): \(out.stderr)")
         #expect(out.stdout.isEmpty, "files that differ:\n\(out.stdout.prefix(4000))")
         #expect(out.stderr.contains("\(files.count) files, \(files.count) identical, 0 differ, 0 errors"), "\(out.stderr)")
+    }
+
+    @Test("verify: every stdlib .pyc passes the verifier", arguments: PythonVersion.all)
+    func verifyCorpus(version: PythonVersion) throws {
+        guard let dir = Corpus.directory(version) else {
+            print("skip \(version): no corpus at \(Corpus.root)/\(version) (run Scripts/corpus.sh); \(Interpreters.python(version) == nil ? Interpreters.missingMessage(version) : "")")
+            try #require(Interpreters.python(version) == nil, "the \(version) interpreter is installed but its corpus was not built")
+            return
+        }
+        let files = Corpus.files(version)
+        let out = try Interpreters.run([Corpus.pyckitBinary, "verify", dir])
+        #expect(out.status == 0, "pyckit verify exited \(out.status): \(out.stdout.prefix(4000)) \(out.stderr.prefix(2000))")
+        #expect(out.stderr.contains("verify: \(files.count) files,") && out.stderr.contains(" 0 findings, 0 errors"), "\(out.stderr)")
     }
 
     @Test("dis: every stdlib .pyc disassembles exactly like the interpreter's own dis", arguments: PythonVersion.all)

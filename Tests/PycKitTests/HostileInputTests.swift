@@ -67,6 +67,11 @@ struct HostileInputTests {
                     let pyc = try PycFile(bytes: m)
                     decoded += 1
                     _ = try? pyc.serialized()
+                    // The editing layers take the same input without trapping: lift, assemble, verify.
+                    if let code = pyc.code {
+                        if let lifted = try? version.lift(code) { _ = try? version.assemble(lifted) }
+                        _ = version.verify(code)
+                    }
                 } catch {
                     threw += 1
                     #expect((0...m.count).contains(error.offset), "\(error) outside the \(m.count)-byte input")

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Benchmark: `pyckit rewrite --layer abstract` (lift every code object to editable bytecode and
+# assemble it again) over whole stdlib corpora versus the Python `bytecode` library's
+# `Bytecode.from_code(c).to_code()` on the same interpreter and files, in the same run. Both tools'
+# results are checked by one comparer (python/bench/abstract_roundtrip.py): how many code objects
+# come back exact in every field, and how many keep their line table.
+#
+#   Scripts/bench-abstract.sh [--layer LAYER] [X.Y ...]      default: --layer abstract 3.11 3.13
+#
+# `bytecode` (pinned by BYTECODE_VERSION, default 0.19.1: it supports 3.11–3.14) is installed from
+# PyPI into a virtualenv per interpreter under ~/.cache/pyckit/venv-X.Y (XDG_CACHE_HOME). Its time
+# is the process CPU time of from_code + to_code alone, one code object at a time (nested ones
+# lifted on their own, not through their parent). pyckit's is user+sys CPU of the whole command
+# with --jobs 1, file reading, unmarshalling and writing included; wall time with all cores too.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+layer=abstract
+if [ "${1:-}" = --layer ]; then layer=${2:?--layer needs a value}; shift 2; fi
+versions=("$@")
+[ ${#versions[@]} -gt 0 ] || versions=(3.11 3.13)
+pin=${BYTECODE_VERSION:-0.19.1}
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/pyckit
+export PYCKIT_CORPUS=${PYCKIT_CORPUS:-$cache/corpus}
+Scripts/corpus.sh "${versions[@]}" >/dev/null
+root=${PYENV_ROOT:-$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")}
+build=(swift build -c release --product pyckit --scratch-path .build-bench)
+if ! log=$(nice "${build[@]}" 2>&1); then echo "$log" >&2; exit 2; fi
+pyckit=$(swift build -c release --scratch-path .build-bench --show-bin-path)/pyckit
+helper=$here/python/bench/abstract_roundtrip.py
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+venv() {  # a virtualenv of interpreter $1 at $2 with bytecode==$pin; prints its python
+  local want
+  want=$("$1" -c 'import sys; print(sys.version)')
+  if [ "$("$2/bin/python" -c 'import sys, bytecode; print(sys.version); print(bytecode.__version__)' 2>/dev/null)" \
+      != "$want"$'\n'"$pin" ]; then
+    "$1" -m venv --clear "$2" >&2
+    "$2/bin/python" -m pip install -q --disable-pip-version-check "bytecode==$pin" >&2
+  fi
+  echo "$2/bin/python"
+}
+checked() {  # exit unless status $1 of a pyckit rewrite is 0, or 2 for files that failed (counted below)
+  if [ "$1" = 0 ] || { [ "$1" = 2 ] && ! grep -q '^Usage:' "$tmp/stderr"; }; then return; fi
+  echo "pyckit rewrite --layer $layer failed (exit $1):" >&2; head -n 5 "$tmp/stderr" >&2; exit 2
+}
+cpu() {  # user+sys CPU seconds of pyckit rewrite "$@"
+  local s=0
+  /usr/bin/time -o "$tmp/time" -f "%U %S" "$pyckit" rewrite --layer "$layer" -q "$@" >/dev/null 2>"$tmp/stderr" || s=$?
+  checked "$s"
+  tail -n 1 "$tmp/time" | awk '{printf "%.3f", $1 + $2}'
+}
+wall() {  # wall seconds of pyckit rewrite "$@"
+  local s e x=0
+  s=$(date +%s.%N); "$pyckit" rewrite --layer "$layer" -q "$@" >/dev/null 2>"$tmp/stderr" || x=$?; e=$(date +%s.%N)
+  checked "$x"
+  echo "$e - $s" | bc -l | awk '{printf "%.3f", $1}'
+}
+# fail now, not after minutes of `bytecode`, if this pyckit has no such layer
+"$pyckit" rewrite --layer "$layer" --check -q "$tmp/probe.pyc" >/dev/null 2>"$tmp/stderr" || checked $?
+ratio() { echo "scale=1; $1 / $2" | bc -l; }
+
+for mm in "${versions[@]}"; do
+  python=$(ls -d "$root"/versions/"$mm".*/bin/python 2>/dev/null | sort -V | tail -n 1 || true)
+  dir=$PYCKIT_CORPUS/$mm
+  if [ -z "$python" ] || [ ! -d "$dir" ]; then echo "skip $mm: no interpreter or corpus"; continue; fi
+  vpython=$(venv "$python" "$cache/venv-$mm")
+  { read -r n bc_cpu bc_fail bc_all bc_lines; read -r bc_diff; } < <("$vpython" "$helper" bytecode "$dir")
+  ours_cpu=$(cpu "$dir" -o "$tmp/one" --jobs 1)
+  ours_wall=$(wall "$dir" -o "$tmp/all")
+  { read -r _ _ ours_fail ours_all ours_lines; read -r ours_diff; } < <("$vpython" "$helper" compare "$dir" "$tmp/one")
+  rm -rf "$tmp/one" "$tmp/all"
+  echo "abstract round trip $mm: $n code objects in $(find "$dir" -name '*.pyc' | wc -l) files ($("$python" -V 2>&1))"
+  printf '  %-34s %10s %9s %12s %12s\n' "" "CPU s" failures "exact (all)" "exact lines"
+  printf '  %-34s %10s %9s %12s %12s\n' "bytecode $pin from_code+to_code" "$bc_cpu" "$bc_fail" "$bc_all" "$bc_lines"
+  printf '  %-34s %10s %9s %12s %12s\n' "pyckit --layer $layer, 1 job" "$ours_cpu" "$ours_fail" "$ours_all" "$ours_lines"
+  echo "  pyckit, $(nproc) jobs: ${ours_wall} s wall;  speed-up: $(ratio "$bc_cpu" "$ours_cpu")x CPU, $(ratio "$bc_cpu" "$ours_wall")x vs wall"
+  echo "  fields that differ, bytecode: $bc_diff"
+  echo "  fields that differ, pyckit:   $ours_diff"
+done

@@ -1,0 +1,700 @@
+// Stack depth: the largest number of values a code object's evaluation stack holds over every path through its
+// instructions, computed the way each release's compiler computes `co_stacksize` (formats.md §6), together with
+// the findings that make the instructions invalid (underflow, merge points reached with two depths, exception
+// table entries deeper than the code they cover).
+//
+// Everything that differs between releases lives in ``StackDepthTraits``: which algorithm (2.7/3.6's recursive
+// `stackdepth_walk` or 3.7+'s worklist), how jumps change the depth, which opcodes end a path, the entry depth, and
+// which findings the release's compiler guarantees never to produce.
+
+/// One instruction as the depth computation sees it (EXTENDED_ARG prefixes already folded away; they never appear
+/// here).
+public struct StackDepthInstruction: Sendable, Hashable {
+    public var opcode: UInt8
+    /// The folded argument; 0 for opcodes without an argument.
+    public var oparg: Int
+    /// Index into the instruction array (not a byte offset) of the jump target; nil if the opcode does not jump.
+    public var jumpTarget: Int?
+    /// Index into `handlers` of the exception-table entry covering this instruction (3.11+), or nil.
+    public var handler: Int?
+
+    public init(opcode: UInt8, oparg: Int, jumpTarget: Int?, handler: Int?) {
+        self.opcode = opcode
+        self.oparg = oparg
+        self.jumpTarget = jumpTarget
+        self.handler = handler
+    }
+}
+
+/// One 3.11+ exception-table entry as the depth computation sees it (``ExceptionTableEntry`` with its target as an
+/// instruction index): a raising covered instruction pops the stack to `depth`, pushes its offset if `lasti`, pushes
+/// the exception and continues at `target`, which therefore starts at `depth + 1 + lasti` (formats.md §5).
+public struct StackDepthHandler: Sendable, Hashable {
+    /// Instruction index of the handler.
+    public var target: Int
+    public var depth: Int
+    public var lasti: Bool
+
+    public init(target: Int, depth: Int, lasti: Bool) {
+        self.target = target
+        self.depth = depth
+        self.lasti = lasti
+    }
+}
+
+/// Something that makes instructions invalid for the depth computation, at an instruction index.
+public struct StackDepthFinding: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable {
+        /// The instruction would pop below 0: `depth` is the (negative) depth it would leave.
+        case underflow(depth: Int)
+        /// A merge point (jump target, fall-through or handler) reached with two depths: reported for releases whose
+        /// compiler keeps depths consistent (3.9+), and in every release where the depth grows around a cycle.
+        case inconsistentDepth(expected: Int, found: Int)
+        /// An exception-table entry's depth exceeds the stack depth before an instruction it covers.
+        case handlerDepthTooDeep(handlerDepth: Int, stackDepth: Int)
+        /// The opcode has no stack effect in this release (undefined, specialized or instrumented).
+        case unknownStackEffect
+        /// A jump target or handler target that is not an instruction index; `target` is that index, or -1 for a
+        /// handler index outside `handlers`.
+        case jumpOutOfRange(target: Int)
+    }
+
+    public var kind: Kind
+    /// The instruction index: the instruction itself, or for ``Kind/inconsistentDepth(expected:found:)`` the merge
+    /// point.
+    public var instruction: Int
+
+    public init(_ kind: Kind, at instruction: Int) {
+        self.kind = kind
+        self.instruction = instruction
+    }
+
+    /// "instruction 12: stack underflow (depth -1)".
+    public var description: String {
+        let what: String
+        switch kind {
+        case .underflow(let depth): what = "stack underflow (depth \(depth))"
+        case .inconsistentDepth(let expected, let found):
+            what = "reached with stack depth \(found), elsewhere with \(expected)"
+        case .handlerDepthTooDeep(let handlerDepth, let stackDepth):
+            what = "exception handler depth \(handlerDepth) exceeds the stack depth \(stackDepth)"
+        case .unknownStackEffect: what = "opcode has no stack effect in this version"
+        case .jumpOutOfRange(let target): what = "jump target \(target) is not an instruction"
+        }
+        return "instruction \(instruction): \(what)"
+    }
+}
+
+extension PythonVersion {
+    /// Maximum stack depth CPython's compiler would compute for this code (see formats.md §6), plus findings.
+    ///
+    /// Two passes. The first computes CPython's number: blocks start at the entry, at jump and handler targets and
+    /// after jumps and path-ending opcodes, and every edge carries the depth after the instruction in its direction
+    /// (`stack_effect(jump=)`). 2.7 and 3.6 replay `stackdepth_walk` (`Python/compile.c`): depth first, a jump's
+    /// target before the fall-through, a block walked again when reached deeper while it is not on the current path.
+    /// 3.7+ run the worklist of `stackdepth()` (`Python/compile.c`, 3.12+ `Python/flowgraph.c`): each block walked
+    /// with the depth it is first reached with, which is every arrival's in code whose merges agree; a block reached
+    /// deeper later is walked again, so that the result is never below the deepest path. 3.11+ add an edge from every
+    /// reached covered instruction to its handler.
+    ///
+    /// The second pass checks the blocks that can run (reached without falling through an opcode that ends the path
+    /// at run time, such as 2.7's `RAISE_VARARGS`) from the depth each block was finally reached with: underflow,
+    /// handler depth, opcodes without an effect.
+    ///
+    /// Iterative throughout, linear in practice. Hostile input never traps: bad jump and handler targets, opcodes
+    /// without an effect and underflow are findings, and effects are clamped. Code whose depth keeps growing around a
+    /// cycle (never valid) stops after 64 walks of one block, is reported as an inconsistent merge there, and gets at
+    /// least the bound `entry + Σ max(0, effects)`.
+    public func stackDepth(
+        of instructions: [StackDepthInstruction], handlers: [StackDepthHandler], flags: Int32
+    ) -> (maxDepth: Int, findings: [StackDepthFinding]) {
+        let computation = StackDepthComputation(
+            traits: StackDepthTraits.forVersion(self), instructions: instructions, handlers: handlers, flags: flags)
+        return computation.run()
+    }
+
+    /// The depth before each instruction as the computation settled it (each block's final start depth plus the
+    /// fall-through effects), nil where it never reached: for readable dumps of code that fails a check.
+    func stackDepthsBefore(
+        of instructions: [StackDepthInstruction], handlers: [StackDepthHandler], flags: Int32
+    ) -> [Int?] {
+        let computation = StackDepthComputation(
+            traits: StackDepthTraits.forVersion(self), instructions: instructions, handlers: handlers, flags: flags)
+        _ = computation.run()
+        return computation.depthsBefore()
+    }
+}
+
+// MARK: - Per-version traits
+
+/// What the depth computation does differently in each release: the single place that asks "which version?".
+struct StackDepthTraits: Sendable {
+    /// How blocks are visited.
+    enum Algorithm: Sendable {
+        /// 2.7 and 3.6 `stackdepth_walk`: recursive, depth first, jump targets before the fall-through; a block is
+        /// entered when it is not on the current path and its recorded start depth is lower.
+        case recursiveWalk
+        /// 3.7+ `stackdepth`: a stack of blocks, each walked with the depth it is reached with first (again when
+        /// reached deeper).
+        case worklist
+    }
+
+    /// How an opcode's two effects come from the opcode table.
+    enum EffectRule: Sendable {
+        /// `stackEffect(jump: false)` and `stackEffect(jump: true)`.
+        case table
+        /// The table's (non-directional) effect `e`, shifted: fall-through `e + fallThrough`, jump `e + jump`.
+        case shifted(fallThrough: Int, jump: Int)
+        /// Fixed effects, whatever the table says.
+        case fixed(fallThrough: Int, jump: Int)
+    }
+
+    let algorithm: Algorithm
+    /// Per opcode: how its effects are computed.
+    let effectRules: [EffectRule]
+    /// Per opcode: both effects when they do not depend on the oparg (most opcodes), so the formula is skipped.
+    let constantEffects: [(fallThrough: Int, jump: Int)?]
+    /// Per opcode: the opcode table's effect, nil where it has none and the rule needs it.
+    let tableEffects: [StackEffect?]
+    /// Per opcode: the compiler's walk does not continue after it (its "remaining code is dead" list).
+    let endsPath: [Bool]
+    /// Per opcode: execution never continues with the next instruction (a superset of ``endsPath``: 2.7 and 3.6
+    /// walk on after `RAISE_VARARGS`, `BREAK_LOOP` and `CONTINUE_LOOP`, into code that cannot run).
+    let noFallThrough: [Bool]
+    /// Per opcode: the compiler's walk does not follow its jump (3.7 `CONTINUE_LOOP`, whose target "should be
+    /// already proceeding").
+    let jumpNotWalked: [Bool]
+    /// Whether the compiler's walk continues after an opcode without fall-through (``endsPath`` differs from
+    /// ``noFallThrough``), so that it reaches blocks that cannot run.
+    let walksDeadCode: Bool
+    /// Per opcode: how far above the depth before the instruction the stack peaks while it runs (3.13
+    /// `RETURN_CONST`, which is `LOAD_CONST` + `RETURN_VALUE` fused after the depth pass).
+    let peak: [Int]
+    /// The depth generators, coroutines and async generators start at: 1 in 3.10–3.12, whose compiler counts the
+    /// value sent into a generator; 0 otherwise (3.13's `RETURN_GENERATOR` pushes it itself).
+    let generatorEntryDepth: Int
+    /// Whether a merge point reached with two depths is a finding. The 3.12+ compiler refuses such code ("Invalid
+    /// CFG, inconsistent stackdepth", `stackdepth_push` in `Python/flowgraph.c`); 3.9–3.11 code keeps them consistent
+    /// too (every corpus code object does). 2.7–3.8 do not: their effects count worst cases, so 2.7/3.6 drift and
+    /// 3.7/3.8 reach a `finally` body with 6 from `SETUP_FINALLY` and with 1 or 2 from the normal path.
+    let reportsInconsistentDepth: Bool
+
+    /// `CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR`.
+    static let generatorFlags: Int32 = 0x20 | 0x80 | 0x200
+
+    /// The traits of `version`, built once.
+    static func forVersion(_ version: PythonVersion) -> StackDepthTraits { all[version.index] }
+
+    private static let all: [StackDepthTraits] = PythonVersion.all.map { StackDepthTraits($0) }
+
+    private init(_ version: PythonVersion) {
+        let table = version.opcodes
+        var rules: [(String, EffectRule)] = []
+        var ends: [String]
+        var alsoNoFallThrough: [String] = []
+        var notWalked: [String] = []
+        var peaks: [(String, Int)] = []
+        var generatorEntryDepth = 0
+        var reportsInconsistentDepth = true
+        switch (version.major, version.minor) {
+        case (2, 7):
+            // `stackdepth_walk`'s target rules are in the hand-written table already (FOR_ITER 1/-1, SETUP_EXCEPT and
+            // SETUP_FINALLY 0/3, JUMP_IF_*_OR_POP -1/0): StackEffects+2_7.swift. CPython's walk stops after
+            // JUMP_ABSOLUTE and JUMP_FORWARD only, and falls through RETURN_VALUE into whatever its compiler block
+            // holds next, often an unreachable jump the peephole optimizer then deleted (2.7: the jump right after
+            // the return; 3.6: all code up to the next jump target). In the final code that fall-through leads
+            // elsewhere, so the replay stops at RETURN_VALUE too (3.6 computes 3 stdlib code objects deeper than
+            // declared otherwise; 2.7 gives the same numbers either way).
+            algorithm = .recursiveWalk
+            ends = ["JUMP_ABSOLUTE", "JUMP_FORWARD", "RETURN_VALUE"]
+            alsoNoFallThrough = ["RAISE_VARARGS", "BREAK_LOOP", "CONTINUE_LOOP"]
+            reportsInconsistentDepth = false
+        case (3, 6):
+            // `stackdepth_walk` on `PyCompile_OpcodeStackEffect` (one effect): FOR_ITER's target is 2 lower, that of
+            // SETUP_EXCEPT/SETUP_FINALLY 3 higher; JUMP_IF_*_OR_POP fall through 1 lower. NOP has no effect in
+            // `dis.stack_effect` (0 at run time). RETURN_VALUE ends the replay as in 2.7.
+            algorithm = .recursiveWalk
+            ends = ["JUMP_ABSOLUTE", "JUMP_FORWARD", "RETURN_VALUE"]
+            alsoNoFallThrough = ["RAISE_VARARGS", "BREAK_LOOP", "CONTINUE_LOOP"]
+            rules = [
+                ("FOR_ITER", .shifted(fallThrough: 0, jump: -2)),
+                ("SETUP_EXCEPT", .shifted(fallThrough: 0, jump: 3)),
+                ("SETUP_FINALLY", .shifted(fallThrough: 0, jump: 3)),
+                ("JUMP_IF_TRUE_OR_POP", .shifted(fallThrough: -1, jump: 0)),
+                ("JUMP_IF_FALSE_OR_POP", .shifted(fallThrough: -1, jump: 0)),
+                ("NOP", .fixed(fallThrough: 0, jump: 0)),
+            ]
+            reportsInconsistentDepth = false
+        case (3, 7):
+            // 3.7's `stack_effect(opcode, oparg, jump)` differs by direction for these, but `dis.stack_effect` (the
+            // opcode table) gives only the larger. CONTINUE_LOOP ends the walk without pushing its target.
+            algorithm = .worklist
+            ends = ["JUMP_ABSOLUTE", "JUMP_FORWARD", "RETURN_VALUE", "RAISE_VARARGS", "BREAK_LOOP", "CONTINUE_LOOP"]
+            notWalked = ["CONTINUE_LOOP"]
+            rules = [
+                ("FOR_ITER", .fixed(fallThrough: 1, jump: -1)),
+                ("JUMP_IF_TRUE_OR_POP", .fixed(fallThrough: -1, jump: 0)),
+                ("JUMP_IF_FALSE_OR_POP", .fixed(fallThrough: -1, jump: 0)),
+                ("SETUP_EXCEPT", .fixed(fallThrough: 0, jump: 6)),
+                ("SETUP_FINALLY", .fixed(fallThrough: 0, jump: 6)),
+                ("SETUP_WITH", .fixed(fallThrough: 1, jump: 6)),
+                ("SETUP_ASYNC_WITH", .fixed(fallThrough: 0, jump: 5)),
+                ("NOP", .fixed(fallThrough: 0, jump: 0)),
+            ]
+            reportsInconsistentDepth = false
+        case (3, 8):
+            algorithm = .worklist
+            ends = ["JUMP_ABSOLUTE", "JUMP_FORWARD", "RETURN_VALUE", "RAISE_VARARGS"]
+            reportsInconsistentDepth = false
+        case (3, 9):
+            algorithm = .worklist
+            ends = ["JUMP_ABSOLUTE", "JUMP_FORWARD", "RETURN_VALUE", "RAISE_VARARGS", "RERAISE"]
+        case (3, 10):
+            algorithm = .worklist
+            ends = ["JUMP_ABSOLUTE", "JUMP_FORWARD", "RETURN_VALUE", "RAISE_VARARGS", "RERAISE"]
+            generatorEntryDepth = 1
+        case (3, 11):
+            // IS_UNCONDITIONAL_JUMP_OPCODE || IS_SCOPE_EXIT_OPCODE, with the names the assembler gives the jumps.
+            algorithm = .worklist
+            ends = [
+                "JUMP_FORWARD", "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "RETURN_VALUE", "RAISE_VARARGS",
+                "RERAISE",
+            ]
+            generatorEntryDepth = 1
+        case (3, 12):
+            algorithm = .worklist
+            ends = [
+                "JUMP_FORWARD", "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "RETURN_VALUE", "RETURN_CONST",
+                "RAISE_VARARGS", "RERAISE",
+            ]
+            generatorEntryDepth = 1
+        default:
+            algorithm = .worklist
+            ends = [
+                "JUMP_FORWARD", "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "RETURN_VALUE", "RETURN_CONST",
+                "RAISE_VARARGS", "RERAISE",
+            ]
+            peaks = [("RETURN_CONST", 1)]
+        }
+        self.generatorEntryDepth = generatorEntryDepth
+        self.reportsInconsistentDepth = reportsInconsistentDepth
+
+        func byte(_ name: String) -> Int {
+            guard let byte = table[name]?.byte else { preconditionFailure("\(version): no opcode \(name)") }
+            return Int(byte)
+        }
+        func flags(_ names: [String]) -> [Bool] {
+            var out = [Bool](repeating: false, count: 256)
+            for name in names { out[byte(name)] = true }
+            return out
+        }
+        var effectRules = [EffectRule](repeating: .table, count: 256)
+        for (name, rule) in rules { effectRules[byte(name)] = rule }
+        self.effectRules = effectRules
+        tableEffects = (0..<256).map { table[UInt8($0)]?.stackEffect }
+        constantEffects = (0..<256).map { byte -> (fallThrough: Int, jump: Int)? in
+            switch effectRules[byte] {
+            case .fixed(let fallThrough, let jump): return (fallThrough, jump)
+            case .table, .shifted:
+                guard let effect = table[UInt8(byte)]?.stackEffect, effect.fallThrough.isConstant,
+                    effect.jump.isConstant
+                else { return nil }
+                return Self.effects(rule: effectRules[byte], effect: effect, oparg: 0)
+            }
+        }
+        endsPath = flags(ends)
+        noFallThrough = flags(ends + alsoNoFallThrough)
+        walksDeadCode = !alsoNoFallThrough.isEmpty
+        jumpNotWalked = flags(notWalked)
+        var peak = [Int](repeating: 0, count: 256)
+        for (name, extra) in peaks { peak[byte(name)] = extra }
+        self.peak = peak
+    }
+
+    /// The effect along the fall-through and along the jump, or nil where the release defines none.
+    @inline(__always)
+    func effects(opcode: UInt8, oparg: Int) -> (fallThrough: Int, jump: Int)? {
+        if let constant = constantEffects[Int(opcode)] { return constant }
+        guard let effect = tableEffects[Int(opcode)] else { return nil }
+        return Self.effects(rule: effectRules[Int(opcode)], effect: effect, oparg: oparg)
+    }
+
+    /// `effect` (the opcode table's) at `oparg` under `rule`.
+    private static func effects(rule: EffectRule, effect: StackEffect, oparg: Int) -> (fallThrough: Int, jump: Int) {
+        switch rule {
+        case .table:
+            return (effect.value(oparg: oparg, jump: false), effect.value(oparg: oparg, jump: true))
+        case .shifted(let fallThrough, let jump):
+            let combined = effect.value(oparg: oparg, jump: nil)
+            return (combined &+ fallThrough, combined &+ jump)
+        case .fixed(let fallThrough, let jump):
+            return (fallThrough, jump)
+        }
+    }
+}
+
+// MARK: - The computation
+
+/// One run of the depth computation over one code object. A class, so that the helpers called from the walks share
+/// its arrays instead of copying the whole state (which unoptimized builds do for every call on a struct).
+private final class StackDepthComputation {
+    /// Walks of one block (each with a greater depth) before the code counts as growing without bound.
+    static let maximumWalksPerBlock = 64
+    /// Depths and effects are clamped to this magnitude, so hostile opargs cannot overflow.
+    static let depthLimit = 1 << 48
+
+    let traits: StackDepthTraits
+    let instructions: [StackDepthInstruction]
+    let handlers: [StackDepthHandler]
+    let entryDepth: Int
+    /// Per instruction: its clamped effects (0 both ways for an opcode without one) and whether it has them.
+    let fallThroughEffect: [Int]
+    let jumpEffect: [Int]
+    let hasEffect: [Bool]
+
+    /// First instruction of each block, then `instructions.count`.
+    var blockStarts: [Int] = []
+    /// The block starting at each instruction, -1 inside a block.
+    var blockAt: [Int32] = []
+    /// Depth each block was last walked with; `Int.min` while unreached.
+    var startDepth: [Int] = []
+    var walks: [UInt8] = []
+    /// Per block: waiting in the worklist.
+    var queued: [Bool] = []
+    /// Per block: an inconsistent arrival was reported.
+    var mergeReported: [Bool] = []
+    var maxDepth = 0
+    var findings: [StackDepthFinding] = []
+    var reported = Set<StackDepthFinding>()
+    /// Set when a block was walked `maximumWalksPerBlock` times: the depth grows around a cycle.
+    var unbounded = false
+
+    init(traits: StackDepthTraits, instructions: [StackDepthInstruction], handlers: [StackDepthHandler], flags: Int32) {
+        self.traits = traits
+        self.instructions = instructions
+        self.handlers = handlers
+        entryDepth = flags & StackDepthTraits.generatorFlags != 0 ? traits.generatorEntryDepth : 0
+        var fallThroughEffect = [Int](repeating: 0, count: instructions.count)
+        var jumpEffect = [Int](repeating: 0, count: instructions.count)
+        var hasEffect = [Bool](repeating: true, count: instructions.count)
+        let limit = Self.depthLimit
+        for index in instructions.indices {
+            let instruction = instructions[index]
+            if let (fallThrough, jump) = traits.effects(opcode: instruction.opcode, oparg: instruction.oparg) {
+                fallThroughEffect[index] = min(max(fallThrough, -limit), limit)
+                jumpEffect[index] = min(max(jump, -limit), limit)
+            } else {
+                hasEffect[index] = false
+            }
+        }
+        self.fallThroughEffect = fallThroughEffect
+        self.jumpEffect = jumpEffect
+        self.hasEffect = hasEffect
+    }
+
+    func run() -> (maxDepth: Int, findings: [StackDepthFinding]) {
+        maxDepth = entryDepth
+        guard !instructions.isEmpty else { return (maxDepth, []) }
+        findBlocks()
+        switch traits.algorithm {
+        case .recursiveWalk: walk()
+        case .worklist: worklist()
+        }
+        if unbounded { maxDepth = max(maxDepth, bound()) }
+        check()
+        findings.sort { $0.instruction < $1.instruction }
+        return (maxDepth, findings)
+    }
+
+    // MARK: Blocks and edges
+
+    /// The jump target of instruction `index` when it is an instruction index.
+    @inline(__always)
+    func validTarget(_ index: Int) -> Int? {
+        guard let target = instructions[index].jumpTarget, target >= 0, target < instructions.count else { return nil }
+        return target
+    }
+
+    /// The handler target of instruction `index` and the depth the handler starts at, when the handler is valid.
+    @inline(__always)
+    func handlerEdge(_ index: Int) -> (target: Int, depth: Int)? {
+        guard let h = instructions[index].handler, h >= 0, h < handlers.count else { return nil }
+        let handler = handlers[h]
+        guard handler.target >= 0, handler.target < instructions.count, handler.depth >= 0 else { return nil }
+        return (handler.target, clamp(handler.depth) + 1 + (handler.lasti ? 1 : 0))
+    }
+
+    /// Splits the instructions into blocks (leaders: the entry, jump and handler targets, the instruction after a
+    /// jump or an opcode without fall-through) and reports every jump or handler that leads nowhere.
+    func findBlocks() {
+        let count = instructions.count
+        var leader = [Bool](repeating: false, count: count + 1)
+        leader[0] = true
+        for index in instructions.indices {
+            let instruction = instructions[index]
+            if let target = instruction.jumpTarget {
+                if let valid = validTarget(index) {
+                    leader[valid] = true
+                } else {
+                    report(.jumpOutOfRange(target: target), at: index)
+                }
+                leader[index + 1] = true
+            }
+            if traits.noFallThrough[Int(instruction.opcode)] { leader[index + 1] = true }
+            if let h = instruction.handler {
+                if let (target, _) = handlerEdge(index) {
+                    leader[target] = true
+                } else if h < 0 || h >= handlers.count {
+                    report(.jumpOutOfRange(target: -1), at: index)
+                } else if handlers[h].depth < 0 {
+                    report(.underflow(depth: handlers[h].depth), at: index)
+                } else {
+                    report(.jumpOutOfRange(target: handlers[h].target), at: index)
+                }
+            }
+        }
+        blockAt = [Int32](repeating: -1, count: count)
+        for index in 0..<count where leader[index] {
+            blockAt[index] = Int32(blockStarts.count)
+            blockStarts.append(index)
+        }
+        blockStarts.append(count)
+        startDepth = [Int](repeating: Int.min, count: blockStarts.count - 1)
+        walks = [UInt8](repeating: 0, count: blockStarts.count - 1)
+        queued = [Bool](repeating: false, count: blockStarts.count - 1)
+        mergeReported = queued
+    }
+
+    // MARK: Pass 1: CPython's number
+
+    /// The clamped effects of instruction `index`; 0 both ways for an opcode without one (reported by ``check()``).
+    @inline(__always)
+    func effects(_ index: Int) -> (fallThrough: Int, jump: Int) {
+        (fallThroughEffect[index], jumpEffect[index])
+    }
+
+    /// Counts `depth` toward the maximum and returns it.
+    @inline(__always)
+    func count(_ depth: Int) -> Int {
+        if depth > maxDepth { maxDepth = depth }
+        return depth
+    }
+
+    /// Counts the transient peak of instruction `index` run at `depth`.
+    @inline(__always)
+    func countPeak(_ index: Int, at depth: Int) {
+        let extra = traits.peak[Int(instructions[index].opcode)]
+        if extra > 0 { _ = count(depth + extra) }
+    }
+
+    @inline(__always)
+    func clamp(_ value: Int) -> Int { min(max(value, -Self.depthLimit), Self.depthLimit) }
+
+    /// Counts one more walk of `block`, now reached with `depth`; past the limit the code is marked unbounded, the
+    /// block is reported as a merge point reached with two depths (whatever the release guarantees: the depth grows
+    /// around a cycle, which no compiler output does) and false returned.
+    func countWalk(_ block: Int, depth: Int) -> Bool {
+        guard Int(walks[block]) < Self.maximumWalksPerBlock else {
+            unbounded = true
+            reportMerge(block, expected: startDepth[block], found: depth)
+            return false
+        }
+        walks[block] += 1
+        return true
+    }
+
+    /// An upper bound of every path's depth, for code whose depth grows around a cycle.
+    func bound() -> Int {
+        var total = entryDepth
+        for handler in handlers where handler.depth >= 0 {
+            total = max(total, clamp(handler.depth) + 2)
+        }
+        for index in instructions.indices {
+            let (fallThrough, jump) = effects(index)
+            total = clamp(total + max(0, fallThrough, jump, traits.peak[Int(instructions[index].opcode)]))
+        }
+        return total
+    }
+
+    /// 3.7+ `stackdepth()`: pop a block, walk it from its start depth, push jump and handler targets as they come and
+    /// the next block at the end unless an opcode ended the path.
+    func worklist() {
+        var pending: [Int] = []
+        enqueue(0, depth: entryDepth, into: &pending)
+        while let block = pending.popLast(), !unbounded {
+            queued[block] = false
+            var depth = startDepth[block]
+            var fallsThrough = true
+            for index in blockStarts[block]..<blockStarts[block + 1] {
+                if let (target, start) = handlerEdge(index) {
+                    enqueue(target, depth: count(start), into: &pending)
+                }
+                let (fallThrough, jump) = effects(index)
+                countPeak(index, at: depth)
+                let opcode = Int(instructions[index].opcode)
+                if let target = validTarget(index), !traits.jumpNotWalked[opcode] {
+                    enqueue(target, depth: count(clamp(depth + jump)), into: &pending)
+                }
+                depth = count(clamp(depth + fallThrough))
+                if traits.endsPath[opcode] {
+                    fallsThrough = false
+                    break
+                }
+            }
+            if fallsThrough, blockStarts[block + 1] < instructions.count {
+                enqueue(blockStarts[block + 1], depth: depth, into: &pending)
+            }
+        }
+    }
+
+    /// `stackdepth_push`: the block starting at instruction `first` is walked when first reached and again when
+    /// reached deeper (once, with the deepest depth, while it waits); any other depth at a merge point is a finding
+    /// where the release guarantees agreement.
+    func enqueue(_ first: Int, depth: Int, into pending: inout [Int]) {
+        let block = Int(blockAt[first])
+        let known = startDepth[block]
+        if known != Int.min, known != depth, traits.reportsInconsistentDepth {
+            reportMerge(block, expected: known, found: depth)
+        }
+        guard depth > known else { return }
+        if !queued[block] {
+            guard countWalk(block, depth: depth) else { return }
+            queued[block] = true
+            pending.append(block)
+        }
+        startDepth[block] = depth
+    }
+
+    /// One active `stackdepth_walk` call.
+    private struct Frame {
+        var block: Int
+        var next: Int
+        var depth: Int
+        /// An opcode ended the path, or the fall-through into the next block was walked already.
+        var done = false
+    }
+
+    /// 2.7/3.6 `stackdepth_walk()` with an explicit stack of frames: each instruction adds its fall-through effect; a
+    /// jump walks its target with the jump effect before the walk goes on; a block's end walks the next block while
+    /// the block stays on the path; a block on the path, or entered before at the same or a greater depth, is not
+    /// entered.
+    func walk() {
+        var onPath = [Bool](repeating: false, count: startDepth.count)
+        var frames: [Frame] = []
+
+        func enter(_ first: Int, _ depth: Int) {
+            let block = Int(blockAt[first])
+            guard !onPath[block], startDepth[block] < depth, countWalk(block, depth: depth) else { return }
+            onPath[block] = true
+            startDepth[block] = depth
+            frames.append(Frame(block: block, next: first, depth: depth))
+        }
+
+        enter(0, entryDepth)
+        while let top = frames.indices.last, !unbounded {
+            let frame = frames[top]
+            let end = blockStarts[frame.block + 1]
+            if !frame.done, frame.next < end {
+                let index = frame.next
+                let before = frame.depth
+                let (fallThrough, jump) = effects(index)
+                countPeak(index, at: before)
+                let opcode = Int(instructions[index].opcode)
+                frames[top].next += 1
+                frames[top].depth = count(clamp(before + fallThrough))
+                if traits.endsPath[opcode] { frames[top].done = true }
+                if let (target, start) = handlerEdge(index) { enter(target, count(start)) }
+                if let target = validTarget(index), !traits.jumpNotWalked[opcode] {
+                    enter(target, count(clamp(before + jump)))
+                }
+            } else if !frame.done, end < instructions.count {
+                frames[top].done = true
+                enter(end, frame.depth)
+            } else {
+                onPath[frame.block] = false
+                frames.removeLast()
+            }
+        }
+    }
+
+    // MARK: Pass 2: findings
+
+    /// The blocks execution can reach: from the entry along jumps, handlers and fall-through after opcodes that have
+    /// one at run time. Where the compiler's walk stops at the same opcodes, those are the blocks it reached.
+    func runnableBlocks() -> [Bool] {
+        guard traits.walksDeadCode else { return startDepth.map { $0 != Int.min } }
+        var runnable = [Bool](repeating: false, count: startDepth.count)
+        var pending = [0]
+        runnable[0] = true
+        func visit(_ first: Int, _ pending: inout [Int]) {
+            let block = Int(blockAt[first])
+            if !runnable[block] {
+                runnable[block] = true
+                pending.append(block)
+            }
+        }
+        while let block = pending.popLast() {
+            let end = blockStarts[block + 1]
+            for index in blockStarts[block]..<end {
+                if let target = validTarget(index) { visit(target, &pending) }
+                if let (target, _) = handlerEdge(index) { visit(target, &pending) }
+            }
+            if end < instructions.count, !traits.noFallThrough[Int(instructions[end - 1].opcode)] {
+                visit(end, &pending)
+            }
+        }
+        return runnable
+    }
+
+    /// Replays every runnable block from its final start depth (at least 0): an opcode without an effect, a handler
+    /// deeper than the stack, a depth below 0 along either way out of an instruction.
+    func check() {
+        let runnable = runnableBlocks()
+        for block in startDepth.indices where runnable[block] && startDepth[block] != Int.min {
+            // A block reached below 0 is reached only through an underflow, reported where it happened.
+            var depth = max(0, startDepth[block])
+            for index in blockStarts[block]..<blockStarts[block + 1] {
+                guard hasEffect[index] else {
+                    report(.unknownStackEffect, at: index)
+                    continue
+                }
+                if let h = instructions[index].handler, h >= 0, h < handlers.count, handlers[h].depth > depth {
+                    report(.handlerDepthTooDeep(handlerDepth: handlers[h].depth, stackDepth: depth), at: index)
+                }
+                if validTarget(index) != nil, depth + jumpEffect[index] < 0 {
+                    report(.underflow(depth: depth + jumpEffect[index]), at: index)
+                }
+                depth = clamp(depth + fallThroughEffect[index])
+                if depth < 0 {
+                    report(.underflow(depth: depth), at: index)
+                    depth = 0
+                }
+            }
+        }
+    }
+
+    /// Reports the first inconsistent arrival at `block` (later ones would only repeat it).
+    func reportMerge(_ block: Int, expected: Int, found: Int) {
+        guard !mergeReported[block] else { return }
+        mergeReported[block] = true
+        report(.inconsistentDepth(expected: expected, found: found), at: blockStarts[block])
+    }
+
+    func report(_ kind: StackDepthFinding.Kind, at index: Int) {
+        let finding = StackDepthFinding(kind, at: index)
+        if reported.insert(finding).inserted { findings.append(finding) }
+    }
+
+    /// The depth before each instruction of every reached block, replayed from the block's final start depth.
+    func depthsBefore() -> [Int?] {
+        var out = [Int?](repeating: nil, count: instructions.count)
+        for block in startDepth.indices where startDepth[block] != Int.min {
+            var depth = startDepth[block]
+            for index in blockStarts[block]..<blockStarts[block + 1] {
+                out[index] = depth
+                depth = clamp(depth + effects(index).fallThrough)
+            }
+        }
+        return out
+    }
+}

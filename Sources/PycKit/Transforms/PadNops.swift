@@ -1,0 +1,50 @@
+/// The relayout stress transform: a NOP before every instruction, keeping positions, so that
+/// every jump, `EXTENDED_ARG`, line table and exception table must be recomputed.
+extension Bytecode {
+    /// Inserts a `NOP` before every instruction, in this code object and every nested one.
+    ///
+    /// The NOP takes the instruction's position and goes directly before it, after the labels
+    /// and markers in front of it, so a jump that targeted the instruction now targets its NOP
+    /// and the NOP sits in the same line entry and exception block. Pairs the interpreter
+    /// expects together stay together (``PythonVersion/mustStayAdjacent(previous:next:)``:
+    /// no NOP between them; ``PythonVersion/jumpNeedsExactTarget(opcode:)``: the NOP goes before
+    /// the target's labels instead).
+    public mutating func padWithNops() {
+        let nop = version.editingTraits.nop
+        let exactTargets = exactTargetLabels()
+        var out: [Element] = []
+        out.reserveCapacity(elements.count * 2)
+        var previous: UInt8? = nil
+        var runStart = 0
+        var runHasExactTarget = false
+        for element in elements {
+            switch element {
+            case .instruction(let ins):
+                let padding = Element.instruction(Instruction(opcode: nop, position: ins.position))
+                if let p = previous, version.mustStayAdjacent(previous: p, next: ins.opcode) {
+                    // nothing between the pair
+                } else if runHasExactTarget {
+                    out.insert(padding, at: runStart)
+                } else {
+                    out.append(padding)
+                }
+                out.append(element)
+                previous = ins.opcode
+                runStart = out.count
+                runHasExactTarget = false
+            case .label(let l):
+                if exactTargets.contains(l.id) { runHasExactTarget = true }
+                out.append(element)
+            default:
+                out.append(element)
+            }
+        }
+        elements = out
+        for i in constants.indices {
+            if case .code(var nested, let encoding) = constants[i] {
+                nested.padWithNops()
+                constants[i] = .code(nested, encoding: encoding)
+            }
+        }
+    }
+}

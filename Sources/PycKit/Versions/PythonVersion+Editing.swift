@@ -1,0 +1,145 @@
+/// What the editable form needs to know per version: the symbolic shape of every opcode's
+/// argument (formats.md §3.4), which instructions must stay next to each other, and which
+/// instructions return. Every version difference the lifter, the assembler and the edit API
+/// consult is decided here, once per version.
+public enum ArgumentShape: Sendable, Hashable {
+    /// No argument (its arg byte is kept as a plain integer when it is not 0, as 3.10 leaves some).
+    case none
+    /// A plain integer (counts, flags, operator indices, …).
+    case plain
+    /// An index into `co_consts`.
+    case constant
+    /// An index into `co_names`.
+    case name
+    /// 3.11+ `LOAD_GLOBAL`: `name << 1 | push_null`.
+    case global
+    /// 3.12+ `LOAD_ATTR`: `name << 1 | method`.
+    case attribute
+    /// 3.12+ `LOAD_SUPER_ATTR`: `name << 2 | two_args << 1 | method`.
+    case superAttribute
+    /// A local variable (`co_varnames`; 3.11+ `co_localsplusnames`).
+    case local
+    /// 3.13 `LOAD_FAST_LOAD_FAST` and friends: two locals, `a << 4 | b`.
+    case localPair
+    /// A cell or free variable (≤3.10 `co_cellvars + co_freevars`; 3.11+ `co_localsplusnames`).
+    case cellOrFree
+    /// A comparison (kept as its raw argument: 3.12/3.13 pack extra bits around the index).
+    case compare
+    /// A jump target.
+    case jump
+}
+
+/// Per-version editing traits, derived once from the opcode table.
+final class EditingTraits: Sendable {
+    let shapes: [ArgumentShape]
+    /// Opcodes that must directly follow the instruction before them (no instruction may be
+    /// inserted between): 3.11+ `RESUME` after `YIELD_VALUE` (generators find their delegate by
+    /// looking at the instruction after the yield), 3.11 `CALL` after `PRECALL` (specialized
+    /// `PRECALL`s skip the `CALL`), 3.13 `POP_TOP` after `END_FOR` (an exhausted `FOR_ITER`
+    /// skips both).
+    let gluedToPrevious: [(previous: UInt8, next: UInt8)]
+    /// Jump opcodes whose target instruction must be the one at the label, with nothing
+    /// inserted between label and instruction: 3.12+ `FOR_ITER` (an exhausted iterator jumps
+    /// past the `END_FOR` at its target).
+    let targetGlued: [Bool]
+    /// Opcodes that return from the function (`RETURN_VALUE`, 3.12+ `RETURN_CONST`).
+    let returns: [Bool]
+    let nop: UInt8
+    let extendedArg: UInt8
+    /// Whether the version defines each byte as an opcode.
+    let known: [Bool]
+
+    init(_ version: PythonVersion) {
+        let table = version.opcodes
+        func byte(_ name: String) -> UInt8? { table[name].flatMap { $0.kind == .real ? $0.byte : nil } }
+        let v = (version.major, version.minor)
+        var shapes = [ArgumentShape](repeating: .none, count: 256)
+        let special: [String: ArgumentShape] = [
+            "LOAD_GLOBAL": v >= (3, 11) ? .global : .name,
+            "LOAD_ATTR": v >= (3, 12) ? .attribute : .name,
+            "LOAD_SUPER_ATTR": .superAttribute,
+            "LOAD_FAST_LOAD_FAST": .localPair,
+            "STORE_FAST_LOAD_FAST": .localPair,
+            "STORE_FAST_STORE_FAST": .localPair,
+        ]
+        for info in table.opcodes where info.kind == .real {
+            guard let b = info.byte else { continue }
+            let c = info.categories
+            let shape: ArgumentShape
+            if !info.hasArgument {
+                shape = .none
+            } else if let s = special[info.name] {
+                shape = s
+            } else if !c.intersection(.jump).isEmpty {
+                shape = .jump
+            } else if c.contains(.const) {
+                shape = .constant
+            } else if c.contains(.name) {
+                shape = .name
+            } else if c.contains(.local) {
+                shape = .local
+            } else if c.contains(.free) {
+                shape = .cellOrFree
+            } else if c.contains(.compare) {
+                shape = .compare
+            } else {
+                shape = .plain
+            }
+            shapes[Int(b)] = shape
+        }
+        // EXTENDED_ARG is folded into the instruction it prefixes; it never appears lifted.
+        shapes[Int(table.extendedArg)] = .plain
+        self.shapes = shapes
+
+        var glued: [(UInt8, UInt8)] = []
+        if v >= (3, 11), let y = byte("YIELD_VALUE"), let r = byte("RESUME") { glued.append((y, r)) }
+        if v == (3, 11), let p = byte("PRECALL"), let c = byte("CALL") { glued.append((p, c)) }
+        if v >= (3, 13), let e = byte("END_FOR"), let p = byte("POP_TOP") { glued.append((e, p)) }
+        gluedToPrevious = glued
+        var targetGlued = [Bool](repeating: false, count: 256)
+        if v >= (3, 12), let f = byte("FOR_ITER") { targetGlued[Int(f)] = true }
+        self.targetGlued = targetGlued
+        var returns = [Bool](repeating: false, count: 256)
+        for name in ["RETURN_VALUE", "RETURN_CONST"] { if let b = byte(name) { returns[Int(b)] = true } }
+        self.returns = returns
+        nop = byte("NOP") ?? 9
+        extendedArg = table.extendedArg
+        known = (0..<256).map { table[UInt8($0)] != nil }
+    }
+
+    static let all: [EditingTraits] = PythonVersion.all.map { EditingTraits($0) }
+}
+
+extension PythonVersion {
+    var editingTraits: EditingTraits { EditingTraits.all[index] }
+
+    /// The symbolic shape of `opcode`'s argument in this version.
+    public func argumentShape(opcode: UInt8) -> ArgumentShape { editingTraits.shapes[Int(opcode)] }
+
+    /// Whether `opcode` returns from the function (`RETURN_VALUE`; 3.12+ `RETURN_CONST`).
+    public func isReturn(opcode: UInt8) -> Bool { editingTraits.returns[Int(opcode)] }
+
+    /// Whether nothing may be inserted between an instruction with opcode `previous` and the
+    /// following instruction with opcode `next` (see ``EditingTraits/gluedToPrevious``).
+    public func mustStayAdjacent(previous: UInt8, next: UInt8) -> Bool {
+        editingTraits.gluedToPrevious.contains { $0.previous == previous && $0.next == next }
+    }
+
+    /// Whether a jump with `opcode` needs its target label to stay directly on the target
+    /// instruction (3.12+ `FOR_ITER`).
+    public func jumpNeedsExactTarget(opcode: UInt8) -> Bool { editingTraits.targetGlued[Int(opcode)] }
+
+    /// How many EXTENDED_ARG prefixes an argument needs (wordcode: 8 bits each, at most 3;
+    /// 2.7: 16 bits, at most 1).
+    public func extendedArgCount(for value: Int) -> Int {
+        switch instructionLayout {
+        case .wordcode:
+            if value < 0x100 { return 0 }
+            if value < 0x1_0000 { return 1 }
+            if value < 0x100_0000 { return 2 }
+            return 3
+        case .variableLength:
+            return value < 0x1_0000 ? 0 : 1
+        }
+    }
+}
