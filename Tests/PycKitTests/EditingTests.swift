@@ -193,6 +193,25 @@ struct EditingTests {
         b.elements.insert(.instruction(try b.make("LOAD_FAST", .local("no_such_local"))), at: first)
         #expect(findings(b).contains { $0.contains("unknown variable no_such_local") }, "\(findings(b))")
 
+        // An unknown free variable (the function has none).
+        b = loops
+        b.elements.insert(.instruction(try b.make("LOAD_DEREF", .free("no_such_free"))), at: first)
+        #expect(findings(b).contains { $0.contains("unknown variable no_such_free") }, "\(findings(b))")
+
+        // A merge point reached with two depths (3.9+, where CPython's compiler guarantees one):
+        // a conditional jump over a LOAD_CONST lands on a NOP with depth 0 one way and 1 the other.
+        if (version.major, version.minor) >= (3, 9) {
+            b = loops
+            let merge = b.newLabel()
+            let zero = b.addConstant(.int(0))
+            let jumpIfFalse = version.opcodes["POP_JUMP_IF_FALSE"] != nil ? "POP_JUMP_IF_FALSE" : "POP_JUMP_FORWARD_IF_FALSE"
+            b.elements.insert(contentsOf: [
+                .instruction(try b.make("LOAD_CONST", .constant(zero))), .instruction(try b.make(jumpIfFalse, .label(merge))),
+                .instruction(try b.make("LOAD_CONST", .constant(zero))), .label(merge), .instruction(try b.make("NOP")),
+            ], at: first)
+            #expect(findings(b).contains { $0.contains("elsewhere with") }, "\(findings(b))")
+        }
+
         // More stack than declared.
         var code = try version.assemble(loops)
         code.stacksize = 0
