@@ -40,7 +40,8 @@ final class EditingTraits: Sendable {
     let gluedToPrevious: [(previous: UInt8, next: UInt8)]
     /// Jump opcodes whose target instruction must be the one at the label, with nothing
     /// inserted between label and instruction: 3.12+ `FOR_ITER` (an exhausted iterator jumps
-    /// past the `END_FOR` at its target).
+    /// past the `END_FOR` at its target) and `SEND` (its specialized form returns into the
+    /// `END_SEND` at its target by a fixed distance).
     let targetGlued: [Bool]
     /// Opcodes that return from the function (`RETURN_VALUE`, 3.12+ `RETURN_CONST`).
     let returns: [Bool]
@@ -98,6 +99,7 @@ final class EditingTraits: Sendable {
         gluedToPrevious = glued
         var targetGlued = [Bool](repeating: false, count: 256)
         if v >= (3, 12), let f = byte("FOR_ITER") { targetGlued[Int(f)] = true }
+        if v >= (3, 12), let s = byte("SEND") { targetGlued[Int(s)] = true }
         self.targetGlued = targetGlued
         var returns = [Bool](repeating: false, count: 256)
         for name in ["RETURN_VALUE", "RETURN_CONST"] { if let b = byte(name) { returns[Int(b)] = true } }
