@@ -40,8 +40,7 @@ struct Lifter {
     }
 
     func fold(_ concrete: [ConcreteInstruction]) throws(BytecodeError) -> [FoldedInstruction] {
-        let traits = version.instructionTraits
-        let ext = traits.extendedArg
+        let ext = version.instructionTraits.extendedArg
         let bits = version.instructionLayout == .wordcode ? 8 : 16
         var out: [FoldedInstruction] = []
         out.reserveCapacity(concrete.count)
@@ -52,7 +51,7 @@ struct Lifter {
         for ins in concrete {
             if start < 0 { start = ins.offset }
             value = (value << bits) | Int(ins.rawArg)
-            size += bits == 8 ? 2 + 2 * ins.cacheCount : (traits.hasArgument[Int(ins.opcode)] ? 3 : 1)
+            size += version.size(of: ins)
             if ins.opcode == ext {
                 prefixes += 1
                 // CPython writes at most 3 prefixes (wordcode: 32-bit arguments) or 1 (2.7).
