@@ -63,7 +63,97 @@ enum Batch {
         return box.results()
     }
 
+    /// Runs `work` over every item on `jobs` threads (stacks as in `run`) and hands each result
+    /// to `emit` in item order, as soon as it and every earlier one are done, so that results are
+    /// not all held at once. `emit` runs on the worker that completes the next result in order
+    /// (never on two threads at once); a worker starts an item only while fewer than `window`
+    /// results wait to be emitted. When `emit` throws, the workers stop after their current item
+    /// and the first error is rethrown.
+    static func runOrdered<R: Sendable>(
+        _ items: [BatchItem], jobs: Int, label: String, window: Int? = nil,
+        _ work: @escaping @Sendable (BatchItem) -> R, emit: @escaping @Sendable (BatchItem, R) throws -> Void
+    ) throws {
+        let threads = max(1, min(jobs, items.count))
+        let queue = OrderedResults<R>(count: items.count, window: window ?? 4 * threads)
+        let progress = Progress(total: items.count, label: label)
+        let group = DispatchGroup()
+        for _ in 0..<threads {
+            group.enter()
+            let t = Thread {
+                while let i = queue.next() {
+                    queue.complete(i, work(items[i])) { j, r in try emit(items[j], r) }
+                    progress.tick()
+                }
+                group.leave()
+            }
+            t.stackSize = 64 << 20
+            t.start()
+        }
+        group.wait()
+        progress.finish()
+        if let error = queue.error { throw error }
+    }
+
     static var defaultJobs: Int { ProcessInfo.processInfo.activeProcessorCount }
+}
+
+/// The hand-over of `runOrdered`: workers claim items and complete them; whoever completes the
+/// next result in order emits it and every stored one after it. A result is held only from its
+/// completion to its emission.
+private final class OrderedResults<R>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var slots: [R?]
+    private var cursor = 0
+    /// The next item to emit.
+    private var emitted = 0
+    private var emitting = false
+    private let window: Int
+    private(set) var error: Error? = nil
+
+    init(count: Int, window: Int) {
+        slots = Array(repeating: nil, count: count)
+        self.window = max(1, window)
+    }
+
+    /// The next item to work on, once fewer than `window` results wait; nil when there are no
+    /// more or emitting failed.
+    func next() -> Int? {
+        condition.lock()
+        defer { condition.unlock() }
+        while error == nil && cursor < slots.count && cursor - emitted >= window { condition.wait() }
+        guard error == nil, cursor < slots.count else { return nil }
+        cursor += 1
+        return cursor - 1
+    }
+
+    /// Stores result `i`; emits it and the stored ones after it if it is the next in order and
+    /// no other thread is emitting.
+    func complete(_ i: Int, _ r: R, emit: (Int, R) throws -> Void) {
+        condition.lock()
+        slots[i] = r
+        guard !emitting else {
+            condition.unlock()
+            return
+        }
+        emitting = true
+        while emitted < slots.count, let next = slots[emitted] {
+            slots[emitted] = nil
+            let k = emitted
+            emitted += 1
+            condition.unlock()
+            do {
+                if error == nil { try emit(k, next) }
+            } catch {
+                condition.lock()
+                self.error = error
+                condition.unlock()
+            }
+            condition.lock()
+        }
+        emitting = false
+        condition.broadcast()
+        condition.unlock()
+    }
 }
 
 private final class ResultBox<R>: @unchecked Sendable {

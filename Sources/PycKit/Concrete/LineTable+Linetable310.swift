@@ -146,13 +146,30 @@ public enum LineTable310 {
     /// is not None and differs from the last one reported.
     public static func lineStarts(_ table: [UInt8], firstLine: Int) throws(LineTableError) -> [LineStart] {
         var out: [LineStart] = []
-        var last: Int? = nil
-        for r in try lines(table, firstLine: firstLine) {
-            if let line = r.line, line != last {
-                out.append(LineStart(offset: r.start, line: line))
-                last = line
-            }
+        try table.withUnsafeBufferPointer { (buffer) throws(LineTableError) in
+            try appendLineStarts(buffer, firstLine: firstLine, to: &out)
         }
         return out
+    }
+
+    /// `lineStarts` of a table in memory, appended to `out`: the walk of `lines`, without the ranges.
+    static func appendLineStarts(
+        _ buffer: UnsafeBufferPointer<UInt8>, firstLine: Int, to out: inout [LineStart]
+    ) throws(LineTableError) {
+        try checkFirstLine(firstLine)
+        let pairs = try BytePairs(buffer)
+        var last: Int? = nil
+        var pos = 0
+        var line = firstLine
+        for i in 0..<pairs.count {
+            let step = pairs.first(i)
+            let d = pairs.signedSecond(i)
+            if d != -128 { line &+= d }
+            if step != 0 && d != -128 && line != last {
+                out.append(LineStart(offset: pos, line: line))
+                last = line
+            }
+            pos += step
+        }
     }
 }

@@ -149,29 +149,38 @@ public enum Lnotab {
     public static func lineStarts(
         _ table: [UInt8], firstLine: Int, signedLineDelta signed: Bool, stopAtCodeLength: Int?
     ) throws(LineTableError) -> [LineStart] {
-        try checkFirstLine(firstLine)
-        return try table.withUnsafeBufferPointer { (buffer) throws(LineTableError) -> [LineStart] in
-            let pairs = try BytePairs(buffer)
-            var out: [LineStart] = []
-            var last: Int? = nil
-            var line = firstLine
-            var addr = 0
-            let limit = stopAtCodeLength ?? Int.max
-            for i in 0..<pairs.count {
-                let step = pairs.first(i)
-                if step != 0 {
-                    if line != last {
-                        out.append(LineStart(offset: addr, line: line))
-                        last = line
-                    }
-                    addr += step
-                    if addr >= limit { return out }
-                }
-                line &+= signed ? pairs.signedSecond(i) : pairs.second(i)
-            }
-            if line != last { out.append(LineStart(offset: addr, line: line)) }
-            return out
+        var out: [LineStart] = []
+        try table.withUnsafeBufferPointer { (buffer) throws(LineTableError) in
+            try appendLineStarts(
+                buffer, firstLine: firstLine, signedLineDelta: signed, stopAtCodeLength: stopAtCodeLength, to: &out)
         }
+        return out
+    }
+
+    /// `lineStarts` of a table in memory, appended to `out`.
+    static func appendLineStarts(
+        _ buffer: UnsafeBufferPointer<UInt8>, firstLine: Int, signedLineDelta signed: Bool, stopAtCodeLength: Int?,
+        to out: inout [LineStart]
+    ) throws(LineTableError) {
+        try checkFirstLine(firstLine)
+        let pairs = try BytePairs(buffer)
+        var last: Int? = nil
+        var line = firstLine
+        var addr = 0
+        let limit = stopAtCodeLength ?? Int.max
+        for i in 0..<pairs.count {
+            let step = pairs.first(i)
+            if step != 0 {
+                if line != last {
+                    out.append(LineStart(offset: addr, line: line))
+                    last = line
+                }
+                addr += step
+                if addr >= limit { return }
+            }
+            line &+= signed ? pairs.signedSecond(i) : pairs.second(i)
+        }
+        if line != last { out.append(LineStart(offset: addr, line: line)) }
     }
 
     /// Ranges of bytes with one line each, from logical entries: PycKit's `co_lines()` for

@@ -140,18 +140,53 @@ public enum LocationTable {
     public static func lineStarts(
         _ table: [UInt8], firstLine: Int, mergeEqualLines: Bool, reportNoLine: Bool
     ) throws(LineTableError) -> [LineStart] {
+        var out: [LineStart] = []
+        try table.withUnsafeBufferPointer { (buffer) throws(LineTableError) in
+            try appendLineStarts(
+                buffer, firstLine: firstLine, mergeEqualLines: mergeEqualLines, reportNoLine: reportNoLine, to: &out)
+        }
+        return out
+    }
+
+    /// `lineStarts` of a table in memory, appended to `out`: the walk of `LocationLineRanges`,
+    /// keeping only each range's start and line.
+    static func appendLineStarts(
+        _ buffer: UnsafeBufferPointer<UInt8>, firstLine: Int, mergeEqualLines: Bool, reportNoLine: Bool,
+        to out: inout [LineStart]
+    ) throws(LineTableError) {
         try checkFirstLine(firstLine)
-        return try table.withUnsafeBufferPointer { (buffer) throws(LineTableError) -> [LineStart] in
-            var ranges = LocationLineRanges(buffer, firstLine: firstLine, merge: mergeEqualLines)
-            var out: [LineStart] = []
-            var last: Int?? = .none
-            while let r = try ranges.next() {
-                if r.line == nil && !reportNoLine { continue }
-                if last == .some(r.line) { continue }
-                out.append(LineStart(offset: r.start, line: r.line))
-                last = .some(r.line)
+        var cursor = LocationCursor(buffer, firstLine: firstLine)
+        // Lines as reported, with −1 for None (no range reports −1 as a line: 3.11 reads every
+        // negative line as None, 3.12+ only −1); `Int.min` before the first report.
+        var last = Int.min
+        @inline(__always) func report(_ start: Int, _ line: Int) {
+            if line == -1 && !reportNoLine { return }
+            if line == last { return }
+            out.append(LineStart(offset: start, line: line == -1 ? nil : line))
+            last = line
+        }
+        var position = 0
+        if mergeEqualLines {
+            // 3.12+: equal consecutive raw lines (−1: none) merge into one range.
+            var pendingStart = -1
+            var pendingLine = 0
+            while let e = try cursor.nextLine() {
+                let start = position
+                position += 2 * e.units
+                let raw = e.code == 15 ? -1 : cursor.line
+                if pendingStart >= 0 && pendingLine == raw { continue }
+                if pendingStart >= 0 { report(pendingStart, pendingLine) }
+                pendingStart = start
+                pendingLine = raw
             }
-            return out
+            if pendingStart >= 0 { report(pendingStart, pendingLine) }
+        } else {
+            while let e = try cursor.nextLine() {
+                let start = position
+                position += 2 * e.units
+                let raw = e.code == 15 ? -1 : cursor.line
+                report(start, raw < 0 ? -1 : raw)
+            }
         }
     }
 
@@ -284,6 +319,79 @@ struct LocationCursor {
     private func raw(_ v: Int, _ entry: Int) throws(LineTableError) -> Int32 {
         guard let r = Int32(exactly: v) else { throw LineTableError(.valueOutOfRange, at: entry) }
         return r
+    }
+
+    /// `next()` without the columns: the entry's kind and length. The running line advances and
+    /// every byte is checked exactly as `next()` does, so the same tables fail the same way.
+    @inline(__always)
+    mutating func nextLine() throws(LineTableError) -> (code: Int, units: Int)? {
+        guard offset < base.count else { return nil }
+        // The common entries on a fast path: short form (kinds 0–9, one byte) keeps the line,
+        // which is always in 32 bits here (`firstLine` is checked, and every entry that moves
+        // the line checks it), so only its byte needs checking; one-line form (kinds 10–12, two
+        // bytes) moves it by 0–2.
+        let head = base[offset]
+        let code = Int(head >> 3) & 15
+        if head & 0x80 != 0 && code < 10 {
+            if offset + 1 < base.count && base[offset + 1] & 0x80 == 0 {
+                offset += 2
+                return (code, Int(head & 7) + 1)
+            }
+        } else if head & 0x80 != 0 && code < 13 {
+            let l = line + code - 10
+            if l <= Int(Int32.max) && offset + 2 < base.count && (base[offset + 1] | base[offset + 2]) & 0x80 == 0 {
+                line = l
+                offset += 3
+                return (code, Int(head & 7) + 1)
+            }
+        } else if head & 0x80 != 0 && code == 14 && offset + 4 < base.count {
+            // Long form with four one-byte varints (line delta, end-line delta, columns + 1).
+            let b1 = base[offset + 1]
+            let b2 = base[offset + 2]
+            let b3 = base[offset + 3]
+            let b4 = base[offset + 4]
+            if (b1 | b2 | b3 | b4) & 0xC0 == 0 {
+                let v = Int(b1)
+                let l = line + (v & 1 != 0 ? -(v >> 1) : v >> 1)
+                if Int32(exactly: l) != nil && Int32(exactly: l + Int(b2)) != nil {
+                    line = l
+                    offset += 5
+                    return (code, Int(head & 7) + 1)
+                }
+            }
+        }
+        return try nextLineSlow()
+    }
+
+    private mutating func nextLineSlow() throws(LineTableError) -> (code: Int, units: Int)? {
+        guard offset < base.count else { return nil }
+        let start = offset
+        let head = base[offset]
+        guard head & 0x80 != 0 else { throw LineTableError(.missingEntryStart, at: start) }
+        offset += 1
+        let code = Int(head >> 3) & 15
+        switch code {
+        case 15:
+            break
+        case 14:
+            line += try signedVarint(start)
+            _ = try raw(line, start)
+            _ = try raw(line + (try varint(start)), start)
+            _ = try varint(start)
+            _ = try varint(start)
+        case 13:
+            line += try signedVarint(start)
+            _ = try raw(line, start)
+        case 10, 11, 12:
+            line += code - 10
+            _ = try raw(line, start)
+            _ = try byte(start)
+            _ = try byte(start)
+        default:
+            _ = try byte(start)
+            _ = try raw(line, start)
+        }
+        return (code, Int(head & 7) + 1)
     }
 
     /// The next entry, or nil at the end of the table.

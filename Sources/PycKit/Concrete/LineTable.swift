@@ -78,6 +78,25 @@ public enum LineTable: Sendable, Equatable {
         }
     }
 
+    /// `lineStarts(_:format:firstLine:codeLength:)` of a table in memory, appended to `out`
+    /// (which keeps what was appended before an error).
+    static func appendLineStarts(
+        _ table: UnsafeBufferPointer<UInt8>, format: LineTableFormat, firstLine: Int, codeLength: Int,
+        to out: inout [LineStart]
+    ) throws(LineTableError) {
+        switch format {
+        case .lnotab(let signed, let stops):
+            try Lnotab.appendLineStarts(
+                table, firstLine: firstLine, signedLineDelta: signed, stopAtCodeLength: stops ? codeLength : nil,
+                to: &out)
+        case .linetable310:
+            try LineTable310.appendLineStarts(table, firstLine: firstLine, to: &out)
+        case .locations(_, let merge, let reportNoLine):
+            try LocationTable.appendLineStarts(
+                table, firstLine: firstLine, mergeEqualLines: merge, reportNoLine: reportNoLine, to: &out)
+        }
+    }
+
     /// `co_lines()` of that version: `(start, end, line)` in bytes. Before 3.10 CPython has no
     /// `co_lines()`; for `co_lnotab` this is PycKit's equivalent: one range per run of bytes with
     /// one line, ending at `codeLength`.

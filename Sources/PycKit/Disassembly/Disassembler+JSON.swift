@@ -4,6 +4,7 @@ extension Disassembler {
     public func json(_ code: CodeObject, path: String? = nil) -> (text: [UInt8], problems: [Problem]) {
         var out = ByteWriter(capacity: code.codeBytes.count * 40 + 256)
         var problems: [Problem] = []
+        var scratch = Scratch()
         out.append(contentsOf: "{".utf8)
         if let path {
             out.append(contentsOf: "\"path\": ".utf8)
@@ -11,17 +12,22 @@ extension Disassembler {
             out.append(contentsOf: ", ".utf8)
         }
         out.append(contentsOf: "\"version\": \"\(version)\", \"code\": ".utf8)
-        writeJSON(code, to: &out, problems: &problems, depth: 0)
+        writeJSON(code, to: &out, scratch: &scratch, problems: &problems, depth: 0)
         out.append(contentsOf: "}\n".utf8)
         return (out.bytes, problems)
     }
 
-    func writeJSON(_ code: CodeObject, to out: inout ByteWriter, problems: inout [Problem], depth: Int) {
+    func writeJSON(
+        _ code: CodeObject, to out: inout ByteWriter, scratch: inout Scratch, problems: inout [Problem], depth: Int
+    ) {
         let name = code.nameText
         func problem(_ message: String) { problems.append(Problem(codeName: name, message: message)) }
-        let a = analyze(code, problem: problem)
-        let context = Context(code: code, style: style)
+        let source = TreeCode(code, usesLocalsPlus: style.usesLocalsPlus)
         let bytes = code.codeBytes
+        let a = analyze(source, bytes: bytes, scratch: &scratch, problem: problem)
+        let lineStarts = scratch.lineStarts
+        let marks = scratch
+        let labels = scratch.labels
 
         // Positions per code unit (3.11+) or line ranges (before).
         var positions: [SourcePosition]? = nil
@@ -53,28 +59,29 @@ extension Disassembler {
             out.append(contentsOf: "{\"offset\": \(ins.offset), \"opcode\": \(ins.opcode), \"opname\": ".utf8)
             appendJSONString(traits.opcodes[ins.opcode]?.name ?? "<\(ins.opcode)>", to: &out)
             out.append(contentsOf: ", \"arg\": ".utf8)
-            var argrepr: [UInt8] = []
+            var argrepr = ByteWriter()
             if let arg = ins.oparg {
                 appendInt(arg, width: 0, to: &out)
                 let isLong = style.extendedArgumentIsLong && pendingExtended
-                describe(ins, arg: arg, isLong: isLong, context: context, labels: a.labels, into: &argrepr, problem: problem)
+                describe(
+                    ins, arg: arg, isLong: isLong, code: source, labels: labels, into: &argrepr, problems: &problems)
                 if traits.hasArgument[Int(ins.opcode)] { pendingExtended = ins.opcode == traits.extendedArg }
             } else {
                 out.append(contentsOf: "null".utf8)
             }
             out.append(contentsOf: ", \"argrepr\": ".utf8)
-            appendJSONString(String(decoding: argrepr, as: UTF8.self), to: &out)
+            appendJSONString(String(decoding: argrepr.bytes, as: UTF8.self), to: &out)
             out.append(contentsOf: ", \"jump_target\": ".utf8)
             if let t = jumpTarget(ins) { appendInt(t, width: 0, to: &out) } else { out.append(contentsOf: "null".utf8) }
-            out.append(contentsOf: ", \"is_jump_target\": \(a.targets.contains(ins.offset))".utf8)
+            out.append(contentsOf: ", \"is_jump_target\": \(marks.isTarget(ins.offset))".utf8)
             if style.layout == .labels {
                 out.append(contentsOf: ", \"label\": ".utf8)
-                if let l = a.labels[ins.offset] { appendInt(l, width: 0, to: &out) } else { out.append(contentsOf: "null".utf8) }
+                if let l = labels.label(at: ins.offset) { appendInt(l, width: 0, to: &out) } else { out.append(contentsOf: "null".utf8) }
             }
-            while startIndex < a.lineStarts.count && a.lineStarts[startIndex].offset < ins.offset { startIndex += 1 }
+            while startIndex < lineStarts.count && lineStarts[startIndex].offset < ins.offset { startIndex += 1 }
             out.append(contentsOf: ", \"line_start\": ".utf8)
-            if startIndex < a.lineStarts.count && a.lineStarts[startIndex].offset == ins.offset {
-                if let l = a.lineStarts[startIndex].line { appendInt(l, width: 0, to: &out) } else { out.append(contentsOf: "null".utf8) }
+            if startIndex < lineStarts.count && lineStarts[startIndex].offset == ins.offset {
+                if let l = lineStarts[startIndex].line { appendInt(l, width: 0, to: &out) } else { out.append(contentsOf: "null".utf8) }
             } else {
                 out.append(contentsOf: "false".utf8)
             }
@@ -103,7 +110,7 @@ extension Disassembler {
                 guard case .code(let nested) = c.value else { continue }
                 if !first { out.append(contentsOf: ", ".utf8) }
                 first = false
-                writeJSON(nested, to: &out, problems: &problems, depth: depth + 1)
+                writeJSON(nested, to: &out, scratch: &scratch, problems: &problems, depth: depth + 1)
             }
         }
         out.append(contentsOf: "]}".utf8)

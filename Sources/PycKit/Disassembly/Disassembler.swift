@@ -5,6 +5,9 @@
 /// Argument resolution (`argrepr`) follows each release's `Lib/dis.py`; the differences are the
 /// version's `DisStyle`. Malformed code is printed as far as it can be decoded; each problem is
 /// reported and marked in the text with a `<pyckit: …>` line.
+///
+/// The printer reads a code object through `DisassemblySource`: from a `CodeObject`, or, for a
+/// whole `.pyc` (`listing(pyc:into:)`), in place in the marshal bytes.
 public struct Disassembler: Sendable {
     public let version: PythonVersion
     let style: DisStyle
@@ -20,6 +23,9 @@ public struct Disassembler: Sendable {
     }
 
     let names: OpcodeNames
+    let argumentKinds: [ArgumentKind]
+    /// What the printing loop needs of each opcode, in one place.
+    let opcodeFacts: [OpcodeFacts]
 
     public init(version: PythonVersion) {
         self = Self.shared[version.index]
@@ -32,6 +38,22 @@ public struct Disassembler: Sendable {
         traits = version.instructionTraits
         ops = KnownOpcodes(version.opcodes)
         names = OpcodeNames(version.opcodes)
+        argumentKinds = Self.argumentKinds(style: style, traits: traits, names: names, ops: ops)
+        opcodeFacts = (0..<256).map { [names, argumentKinds, traits] op in
+            OpcodeFacts(
+                nameLength: UInt8(names.length[op]), argumentKind: argumentKinds[op],
+                hasArgument: traits.hasArgument[op], isExtendedArg: op == Int(traits.extendedArg),
+                parensIn27: names.parensIn27[op])
+        }
+    }
+
+    /// One opcode's facts for the printing loop (`opcodeFacts`).
+    struct OpcodeFacts {
+        var nameLength: UInt8
+        var argumentKind: ArgumentKind
+        var hasArgument: Bool
+        var isExtendedArg: Bool
+        var parensIn27: Bool
     }
 
     private static let shared: [Disassembler] = PythonVersion.all.map { Disassembler(building: $0) }
@@ -39,65 +61,173 @@ public struct Disassembler: Sendable {
     /// The full reference listing of a module code object and everything nested in it.
     public func listing(_ code: CodeObject) -> (text: [UInt8], problems: [Problem]) {
         var out = ByteWriter(capacity: code.codeBytes.count * 32 + 256)
+        var scratch = Scratch()
         var problems: [Problem] = []
-        writeRecursive(code, to: &out, problems: &problems, depth: 0)
+        writeRecursive(
+            TreeCode(code, usesLocalsPlus: style.usesLocalsPlus), to: &out, scratch: &scratch, problems: &problems,
+            depth: 0)
         return (out.bytes, problems)
     }
 
-    func writeRecursive(_ code: CodeObject, to out: inout ByteWriter, problems: inout [Problem], depth: Int) {
-        write(code, to: &out, problems: &problems)
+    /// `listing(_:)` appended to `buffer`; returns the problems.
+    public func listing(_ code: CodeObject, into buffer: ListingBuffer) -> [Problem] {
+        var problems: [Problem] = []
+        writeRecursive(
+            TreeCode(code, usesLocalsPlus: style.usesLocalsPlus), to: &buffer.out, scratch: &buffer.scratch,
+            problems: &problems, depth: 0)
+        return problems
+    }
+
+    /// The listing of a whole `.pyc` file's module code, read in place in its bytes, appended to
+    /// `buffer`; returns the problems. Returns nil, leaving `buffer` as it was, for a file this
+    /// fast path leaves to `PycFile(bytes:)` and `listing(_:into:)`: one that is malformed (they
+    /// report the error) or holds what CPython does not write (see `MarshalIndex`).
+    public static func listing(pyc bytes: [UInt8], into buffer: ListingBuffer) -> [Problem]? {
+        guard let header = try? PycHeader(bytes: bytes) else { return nil }
+        let d = Disassembler(version: header.version)
+        return bytes.withUnsafeBytes { raw -> [Problem]? in
+            guard let root = buffer.index.read(raw, at: header.size, version: header.version) else { return nil }
+            let index = buffer.index
+            return index.entries.withUnsafeBufferPointer { entries in
+                index.items.withUnsafeBufferPointer { items in
+                    index.codes.withUnsafeBufferPointer { codes in
+                        let view = MarshalIndex.View(
+                            bytes: raw.baseAddress!, entries: entries.baseAddress!,
+                            items: items, codes: codes.baseAddress!,
+                            separateLong: header.version.hasSeparateLongType)
+                        let code = IndexedCode(
+                            view: view, index: Int(entries[Int(root)].offset), usesLocalsPlus: d.style.usesLocalsPlus)
+                        var problems: [Problem] = []
+                        d.writeRecursive(code, to: &buffer.out, scratch: &buffer.scratch, problems: &problems, depth: 0)
+                        return problems
+                    }
+                }
+            }
+        }
+    }
+
+    func writeRecursive<S: DisassemblySource>(
+        _ code: S, to out: inout ByteWriter, scratch: inout Scratch, problems: inout [Problem], depth: Int
+    ) {
+        write(code, to: &out, scratch: &scratch, problems: &problems)
         guard depth < MarshalReader.maxDepth else { return }
-        for c in code.constants {
-            guard case .code(let nested) = c.value else { continue }
+        // Where `write` put each constant's repr, before nested code reuses the scratch: a code
+        // object's repr printed for LOAD_CONST is copied for its header.
+        var spans: [Int]? = nil
+        for i in 0..<code.constantCount {
+            guard let nested = code.nestedCode(i) else { continue }
+            if spans == nil { spans = scratch.constSpans }
             out.append(0x0A)
             out.append(contentsOf: "Disassembly of ".utf8)
-            var r: [UInt8] = []
-            repr.write(c.value, to: &r)
-            out.append(r)
+            if let span = spans?[i], span >= 0 {
+                out.appendCopy(from: span >> 32, count: span & 0xFFFF_FFFF)
+            } else {
+                code.writeConstant(i, repr: repr, to: &out)
+            }
             out.append(contentsOf: ":\n".utf8)
-            writeRecursive(nested, to: &out, problems: &problems, depth: depth + 1)
+            writeRecursive(nested, to: &out, scratch: &scratch, problems: &problems, depth: depth + 1)
         }
     }
 
     // MARK: - One code object
 
-    /// What `dis` works out about one code object before printing it.
+    /// Tables reused from one code object to the next (and, in a `ListingBuffer`, from file to
+    /// file), so that printing allocates almost nothing once they have grown.
+    struct Scratch {
+        /// `co_code` and `co_exceptiontable` of an in-place source.
+        var code: [UInt8] = []
+        var exceptionTable: [UInt8] = []
+        /// Offset → line (nil: "no line", 3.13 only), ascending, one per offset; later
+        /// duplicates win, like `dict()`.
+        var lineStarts: [LineStart] = []
+        /// Per offset `0...len(co_code)`: `jumpTarget` (marked `>>`), `labelled` (3.13).
+        var marks: [UInt8] = []
+        /// 3.13: per offset `0...len(co_code)`, its label number (0: none).
+        var labelAt: [Int32] = []
+        /// 3.13: labels at offsets outside the code (malformed jumps or exception entries).
+        var outsideLabels: [(offset: Int, label: Int)] = []
+        /// Where each constant's repr was first written in the output (`start << 32 | count`),
+        /// or -1 until it is needed.
+        var constSpans: [Int] = []
+
+        static let jumpTarget: UInt8 = 1
+        static let labelled: UInt8 = 2
+
+        /// The labels (3.13), to look up while the scratch changes.
+        var labels: Labels { Labels(labelAt: labelAt, outside: outsideLabels) }
+
+        /// Whether an offset is a jump target (or, before 3.13, an exception handler).
+        func isTarget(_ offset: Int) -> Bool {
+            offset >= 0 && offset < marks.count && marks[offset] & Self.jumpTarget != 0
+        }
+    }
+
+    /// 3.13's labels of one code object.
+    struct Labels {
+        let labelAt: [Int32]
+        let outside: [(offset: Int, label: Int)]
+
+        /// The label of an offset, if it has one.
+        func label(at offset: Int) -> Int? {
+            if offset >= 0 && offset < labelAt.count {
+                let l = labelAt[offset]
+                return l > 0 ? Int(l) : nil
+            }
+            return outside.first { $0.offset == offset }?.label
+        }
+    }
+
+    /// What `dis` works out about one code object before printing it; line starts, targets
+    /// and labels are left in the `Scratch`.
     struct Analysis {
         var instructions: [ConcreteInstruction]
         var decodeError: ConcreteError?
-        /// Offset → line (nil: "no line", 3.13 only), ascending; later duplicates win, like `dict()`.
-        var lineStarts: [(offset: Int, line: Int?)]
         var exceptionEntries: [ExceptionTableEntry]
-        /// Jump (and, 3.11/3.12, exception handler) targets marked `>>`.
-        var targets: Set<Int>
-        /// 3.13: offset → label number.
-        var labels: [Int: Int]
+        /// 3.13: the number of labels.
+        var labelCount: Int
     }
 
-    func analyze(_ code: CodeObject, problem: (String) -> Void) -> Analysis {
-        let bytes = code.codeBytes
+    func analyze<S: DisassemblySource>(
+        _ code: S, bytes: [UInt8], scratch: inout Scratch, problem: (String) -> Void
+    ) -> Analysis {
+        let n = bytes.count
         let (instructions, decodeError) = version.decodeInstructionsLeniently(bytes)
         if let decodeError { problem(decodeError.description) }
 
-        var lineStarts: [(offset: Int, line: Int?)] = []
-        if case .bytes(let table) = code.linetable.value {
-            do {
-                let starts = try LineTable.lineStarts(
-                    table, format: version.lineTableFormat, firstLine: Int(code.firstlineno), codeLength: bytes.count)
-                for s in starts {
-                    if let last = lineStarts.last, last.offset == s.offset {
-                        lineStarts[lineStarts.count - 1] = (s.offset, s.line)
-                    } else {
-                        lineStarts.append((s.offset, s.line))
-                    }
-                }
+        scratch.lineStarts.removeAll(keepingCapacity: true)
+        let lineError = code.withLineTable { table -> LineTableError? in
+            guard let table else { return nil }
+            do throws(LineTableError) {
+                try LineTable.appendLineStarts(
+                    table, format: version.lineTableFormat, firstLine: code.firstLine, codeLength: n,
+                    to: &scratch.lineStarts)
+                return nil
             } catch {
-                problem("\(version.lineTableFieldName): \(error)")
+                return error
             }
         }
+        if let lineError {
+            scratch.lineStarts.removeAll(keepingCapacity: true)
+            problem("\(version.lineTableFieldName): \(lineError)")
+        }
+        // One start per offset, the last one winning.
+        let duplicates = scratch.lineStarts.withUnsafeMutableBufferPointer { s -> Int in
+            guard s.count > 1 else { return 0 }
+            var kept = 1
+            for i in 1..<s.count {
+                if s[i].offset == s[kept - 1].offset {
+                    s[kept - 1] = s[i]
+                } else {
+                    s[kept] = s[i]
+                    kept += 1
+                }
+            }
+            return s.count - kept
+        }
+        scratch.lineStarts.removeLast(duplicates)
 
         var exceptionEntries: [ExceptionTableEntry] = []
-        if style.printsExceptionTable, case .bytes(let table) = code.exceptiontable.value {
+        if style.printsExceptionTable, let table = code.exceptionTable(using: &scratch.exceptionTable) {
             do {
                 exceptionEntries = try ExceptionTable.decode(table)
             } catch {
@@ -105,60 +235,89 @@ public struct Disassembler: Sendable {
             }
         }
 
-        var targets = Set<Int>()
+        scratch.marks.removeAll(keepingCapacity: true)
+        scratch.marks.append(contentsOf: repeatElement(0, count: n + 1))
+        scratch.outsideLabels.removeAll(keepingCapacity: true)
+        let labels = style.layout == .labels
+        var outside: [Int] = []
+        func mark(_ offset: Int, _ bit: UInt8) {
+            if offset >= 0 && offset <= n {
+                scratch.marks[offset] |= bit
+            } else if labels {
+                outside.append(offset)
+            }
+        }
         for ins in instructions {
+            let op = Int(ins.opcode)
             if style.labelsIgnoreExtendedArg {
                 // 2.7 `findlabels`: the raw 16-bit argument, EXTENDED_ARG ignored.
-                if traits.hasArgument[Int(ins.opcode)], let kind = traits.jumpKind[Int(ins.opcode)] {
-                    targets.insert(kind == .absolute ? Int(ins.rawArg) : ins.offset + 3 + Int(ins.rawArg))
+                if traits.hasArgument[op], let kind = traits.jumpKind[op] {
+                    mark(kind == .absolute ? Int(ins.rawArg) : ins.offset + 3 + Int(ins.rawArg), Scratch.jumpTarget)
                 }
-            } else if let t = jumpTarget(ins) {
-                if t < 0 || t >= bytes.count { problem("offset \(ins.offset): jump target \(t) is outside the code") }
-                targets.insert(t)
+            } else if traits.jumpKind[op] != nil, let t = jumpTarget(ins) {
+                if t < 0 || t >= n { problem("offset \(ins.offset): jump target \(t) is outside the code") }
+                mark(t, Scratch.jumpTarget)
             }
-            if !names.known[Int(ins.opcode)] { problem("offset \(ins.offset): opcode \(ins.opcode) is unknown to \(version)") }
+            if !names.known[op] { problem("offset \(ins.offset): opcode \(ins.opcode) is unknown to \(version)") }
         }
-        var labels: [Int: Int] = [:]
-        if style.layout == .labels {
-            var all = targets
+        var labelCount = 0
+        if labels {
             for e in exceptionEntries {
-                all.insert(e.startOffset)
-                all.insert(e.endOffset)
-                all.insert(e.targetOffset)
+                mark(e.startOffset, Scratch.labelled)
+                mark(e.endOffset, Scratch.labelled)
+                mark(e.targetOffset, Scratch.labelled)
             }
-            for (i, off) in all.sorted().enumerated() { labels[off] = i + 1 }
+            // Labels number the marked offsets in ascending order.
+            outside.sort()
+            var next = 1
+            var last: Int? = nil
+            for off in outside where off < 0 && off != last {
+                scratch.outsideLabels.append((off, next))
+                next += 1
+                last = off
+            }
+            scratch.labelAt.removeAll(keepingCapacity: true)
+            scratch.labelAt.append(contentsOf: repeatElement(0, count: n + 1))
+            for off in 0...n where scratch.marks[off] != 0 {
+                scratch.labelAt[off] = Int32(next)
+                next += 1
+            }
+            for off in outside where off > n && off != last {
+                scratch.outsideLabels.append((off, next))
+                next += 1
+                last = off
+            }
+            labelCount = next - 1
         } else {
-            for e in exceptionEntries where e.end > e.start { targets.insert(e.targetOffset) }
+            for e in exceptionEntries where e.end > e.start { mark(e.targetOffset, Scratch.jumpTarget) }
         }
         return Analysis(
-            instructions: instructions, decodeError: decodeError, lineStarts: lineStarts,
-            exceptionEntries: exceptionEntries, targets: targets, labels: labels)
+            instructions: instructions, decodeError: decodeError, exceptionEntries: exceptionEntries,
+            labelCount: labelCount)
     }
 
     /// What `dis.disassemble(code)` prints for one code object, appended to `text`.
     public func disassemble(_ code: CodeObject, to text: inout [UInt8], problems: inout [Problem]) {
         var out = ByteWriter(capacity: code.codeBytes.count * 32 + 64)
-        write(code, to: &out, problems: &problems)
+        var scratch = Scratch()
+        write(TreeCode(code, usesLocalsPlus: style.usesLocalsPlus), to: &out, scratch: &scratch, problems: &problems)
         text.append(contentsOf: out.bytes)
     }
 
-    func write(_ code: CodeObject, to out: inout ByteWriter, problems: inout [Problem]) {
-        let name = code.nameText
+    func write<S: DisassemblySource>(
+        _ code: S, to out: inout ByteWriter, scratch: inout Scratch, problems: inout [Problem]
+    ) {
         func problem(_ message: String) {
-            problems.append(Problem(codeName: name, message: message))
+            problems.append(Problem(codeName: code.nameText, message: message))
         }
-        let bytes = code.codeBytes
-        let a = analyze(code, problem: problem)
-        let instructions = a.instructions, decodeError = a.decodeError, lineStarts = a.lineStarts
-        let exceptionEntries = a.exceptionEntries, targets = a.targets, labels = a.labels
-        let context = Context(code: code, style: style)
-        var pendingExtended = false
-
-        var isTarget = [Bool](repeating: false, count: bytes.count)
-        for t in targets where t >= 0 && t < bytes.count { isTarget[t] = true }
+        let bytes = code.codeBytes(using: &scratch.code)
+        let a = analyze(code, bytes: bytes, scratch: &scratch, problem: problem)
+        let lineStarts = scratch.lineStarts
+        let marks = scratch.marks
+        let labelAt = scratch.labelAt
+        let labelTable = scratch.labels
 
         // Column widths.
-        let knownLines = lineStarts.compactMap(\.line)
         var linenoWidth = 3
         var showLineno = true
         switch style.layout {
@@ -166,137 +325,188 @@ public struct Disassembler: Sendable {
             break
         case .fields:
             if style.omitsLineColumnWithoutLines && lineStarts.isEmpty { showLineno = false }
-            if style.adaptiveWidths, let maxLine = knownLines.max(), maxLine >= 1000 {
-                linenoWidth = String(maxLine).utf8.count
+            if style.adaptiveWidths {
+                var maxLine: Int? = nil
+                for s in lineStarts { if let l = s.line, l > (maxLine ?? Int.min) { maxLine = l } }
+                if let maxLine, maxLine >= 1000 { linenoWidth = decimalWidth(maxLine) }
             }
         case .labels:
-            let maxLine = knownLines.filter { $0 != 0 }.max() ?? -1
+            var maxLine = -1
+            var seen = false
+            var noLine = false
+            for s in lineStarts {
+                guard let l = s.line else {
+                    noLine = true
+                    continue
+                }
+                if l != 0 && (!seen || l > maxLine) {
+                    maxLine = l
+                    seen = true
+                }
+            }
             if maxLine == -1 {
                 showLineno = false
             } else {
-                linenoWidth = max(3, String(maxLine).utf8.count)
-                if linenoWidth < 4 && lineStarts.contains(where: { $0.line == nil }) { linenoWidth = 4 }
+                linenoWidth = max(3, decimalWidth(maxLine))
+                if linenoWidth < 4 && noLine { linenoWidth = 4 }
             }
         }
         var offsetWidth = 4
-        if style.adaptiveWidths && bytes.count - 2 >= 10000 { offsetWidth = String(bytes.count - 2).utf8.count }
-        let labelWidth = 4 + String(labels.count).utf8.count
+        if style.adaptiveWidths && bytes.count - 2 >= 10000 { offsetWidth = decimalWidth(bytes.count - 2) }
+        let labelWidth = 4 + decimalWidth(a.labelCount)
+
+        // Constants' reprs: written when first needed, copied from there after.
+        let constCount = code.constantCount
+        scratch.constSpans.removeAll(keepingCapacity: true)
+        scratch.constSpans.append(contentsOf: repeatElement(-1, count: constCount))
 
         // Instructions, written straight into `out`. Right-stripping (3.x) only ever removes the
         // padding of an opname with no argument after it, so such names are written unpadded.
-        var lineIndex = 0
-        var labelAt: [Int32] = []
-        if style.layout == .labels {
-            labelAt = [Int32](repeating: 0, count: bytes.count)
-            for (off, l) in labels where off >= 0 && off < bytes.count { labelAt[off] = Int32(l) }
-        }
         let strips = style.layout != .printStatement
-        var constCache = [[UInt8]?](repeating: nil, count: context.consts.count)
-        var scratch: [UInt8] = []
-        for ins in instructions {
-            while lineIndex < lineStarts.count && lineStarts[lineIndex].offset < ins.offset { lineIndex += 1 }
-            let startsLine = lineIndex < lineStarts.count && lineStarts[lineIndex].offset == ins.offset
-            if startsLine && showLineno && ins.offset > 0 { out.append(0x0A) }  // blank line before a new source line
-            if showLineno {
-                if startsLine {
-                    if let l = lineStarts[lineIndex].line {
-                        appendInt(l, width: linenoWidth, to: &out)
-                    } else {
-                        appendPadded("--", width: linenoWidth, to: &out)
+        let labels = style.layout == .labels
+        let extendedIsLong = style.extendedArgumentIsLong
+        // Room for the fixed part of a line: columns, opname, argument (wide stores included).
+        let lineRoom = 256 + linenoWidth + offsetWidth + labelWidth
+        var pendingExtended = false
+        let parens27 = style.layout == .printStatement
+        withPointers(a.instructions, lineStarts, marks, labelAt) { insns, starts, marks, labelAt in
+            names.blocks.withUnsafeBytes { blocks in
+                opcodeFacts.withUnsafeBufferPointer { facts in
+                    var lineIndex = 0
+                    var nextStart = starts.count > 0 ? starts[0].offset : Int.max
+                    for k in 0..<insns.count {
+                        let ins = insns.baseAddress! + k
+                        let offset = ins.pointee.offset
+                        var startsLine = false
+                        if offset >= nextStart {
+                            while lineIndex < starts.count && starts[lineIndex].offset < offset { lineIndex &+= 1 }
+                            nextStart = lineIndex < starts.count ? starts[lineIndex].offset : Int.max
+                            startsLine = nextStart == offset
+                        }
+                        let opcode = ins.pointee.opcode
+                        let fact = facts[Int(opcode)]
+                        let name = blocks.baseAddress! + Int(opcode) &* OpcodeNames.blockSize
+                        let nameLength = Int(fact.nameLength)
+                        let oparg = ins.pointee.oparg
+                        let isLong = extendedIsLong && pendingExtended
+                        out.withCursor(reserving: lineRoom) { c in
+                            if showLineno {
+                                if startsLine {
+                                    if offset > 0 { c.byte(0x0A) }  // blank line before a new source line
+                                    if let l = starts[lineIndex].line {
+                                        c.decimal(l, width: linenoWidth)
+                                    } else {
+                                        c.spaces(linenoWidth &- 2)
+                                        c.byte(0x2D)
+                                        c.byte(0x2D)
+                                    }
+                                    c.byte(0x20)
+                                } else {
+                                    c.spaces(linenoWidth &+ 1)
+                                }
+                            }
+                            if labels {
+                                let l = offset < labelAt.count ? Int(labelAt[offset]) : 0
+                                if l > 0 {
+                                    c.spaces(labelWidth - decimalWidth(l) - 2)
+                                    c.byte(0x4C)
+                                    c.decimal(l)
+                                    c.byte(0x3A)
+                                    c.spaces(5)  // " " + "   " + " "
+                                } else {
+                                    c.spaces(labelWidth &+ 5)
+                                }
+                            } else {
+                                // "   " (no current instruction) + " " + ">>" or "  " + " "
+                                if offset < marks.count && marks[offset] & Scratch.jumpTarget != 0 {
+                                    c.copyShort(Self.targetMark.utf8Start, count: 7)
+                                } else {
+                                    c.spaces(7)
+                                }
+                                c.decimal(offset, width: offsetWidth)
+                                c.byte(0x20)
+                            }
+                            guard let arg = oparg else {
+                                c.copyShort(name, count: strips ? nameLength : max(nameLength, 20))
+                                c.byte(0x0A)
+                                return
+                            }
+                            c.copyShort(name, count: max(nameLength, 20))
+                            let width = labels ? 5 &- max(0, nameLength &- 20) : 5
+                            c.byte(0x20)
+                            c.decimal(arg, width: isLong ? width &- 1 : width)
+                            if isLong { c.byte(0x4C) }
+                            // The description in parentheses, dropped below when it is empty.
+                            c.byte(0x20)
+                            c.byte(0x28)
+                        }
+                        guard let arg = oparg else { continue }
+                        let bodyStart = out.count
+                        let kind = fact.argumentKind
+                        if kind == .constant && arg >= 0 && arg < constCount {
+                            // Never empty, so never truncated below: later uses may copy it.
+                            let span = scratch.constSpans[arg]
+                            if span >= 0 {
+                                out.appendCopy(from: span >> 32, count: span & 0xFFFF_FFFF)
+                            } else {
+                                code.writeConstant(arg, repr: repr, to: &out)
+                                scratch.constSpans[arg] = bodyStart << 32 | (out.count &- bodyStart)
+                            }
+                        } else if kind != .none {
+                            describe(
+                                ins.pointee, kind: kind, arg: arg, isLong: isLong, code: code, labels: labelTable,
+                                into: &out, problems: &problems)
+                        }
+                        // 2.7 prints the parentheses whenever the opcode has a described argument,
+                        // even when the description is empty (`from . import x`).
+                        if out.count == bodyStart && !(parens27 && fact.parensIn27) {
+                            out.truncate(to: bodyStart &- 2)
+                        } else {
+                            out.append(0x29)
+                        }
+                        if fact.hasArgument {
+                            pendingExtended = fact.isExtendedArg
+                        }
+                        out.append(0x0A)
                     }
-                } else {
-                    out.append(repeating: 0x20, count: linenoWidth)
                 }
-                out.append(0x20)
             }
-            let opcodeIndex = Int(ins.opcode)
-            switch style.layout {
-            case .printStatement, .fields:
-                out.append(contentsOf: [0x20, 0x20, 0x20, 0x20])  // "   " (no current instruction) + " "
-                let marked = ins.offset < isTarget.count && isTarget[ins.offset]
-                out.append(marked ? 0x3E : 0x20)
-                out.append(marked ? 0x3E : 0x20)
-                out.append(0x20)
-                appendInt(ins.offset, width: offsetWidth, to: &out)
-                out.append(0x20)
-            case .labels:
-                let l = ins.offset < labelAt.count ? Int(labelAt[ins.offset]) : 0
-                if l > 0 {
-                    let digits = decimalDigits(l)
-                    out.append(repeating: 0x20, count: labelWidth - digits - 2)
-                    out.append(0x4C)
-                    appendInt(l, width: 0, to: &out)
-                    out.append(0x3A)
-                } else {
-                    out.append(repeating: 0x20, count: labelWidth)
-                }
-                out.append(contentsOf: [0x20, 0x20, 0x20, 0x20])  // " " + "   "
-                out.append(0x20)
-            }
-            guard let arg = ins.oparg else {
-                if strips {
-                    out.append(contentsOf: names.padded[opcodeIndex].prefix(names.length[opcodeIndex]))
-                } else {
-                    out.append(contentsOf: names.padded[opcodeIndex])
-                }
-                out.append(0x0A)
-                continue
-            }
-            out.append(contentsOf: names.padded[opcodeIndex])
-            let isLong = style.extendedArgumentIsLong && pendingExtended
-            let width = style.layout == .labels ? 5 - max(0, names.length[opcodeIndex] - 20) : 5
-            out.append(0x20)
-            appendInt(arg, width: isLong ? width - 1 : width, to: &out)
-            if isLong { out.append(0x4C) }
-            // The description in parentheses; 2.7 prints the parentheses whenever the opcode has
-            // a described argument, even when the description is empty (`from . import x`).
-            let mark = out.count
-            out.append(contentsOf: [0x20, 0x28])
-            let bodyStart = out.count
-            if names.categories[opcodeIndex].contains(.const), !(style.constDescriptionOnlyForLoadConst && ins.opcode != ops.loadConst), arg >= 0, arg < constCache.count {
-                if let cached = constCache[arg] {
-                    out.append(contentsOf: cached)
-                } else {
-                    var r: [UInt8] = []
-                    repr.write(context.consts[arg].value, to: &r)
-                    constCache[arg] = r
-                    out.append(contentsOf: r)
-                }
-            } else {
-                scratch.removeAll(keepingCapacity: true)
-                describe(ins, arg: arg, isLong: isLong, context: context, labels: labels, into: &scratch, problem: problem)
-                out.append(scratch)
-            }
-            if out.count == bodyStart && !(style.layout == .printStatement && names.parensIn27[opcodeIndex]) {
-                out.truncate(to: mark)
-            } else {
-                out.append(0x29)
-            }
-            if traits.hasArgument[opcodeIndex] {
-                pendingExtended = ins.opcode == traits.extendedArg
-            }
-            out.append(0x0A)
         }
-        if let decodeError {
+        if let decodeError = a.decodeError {
             out.append(contentsOf: ("<pyckit: \(decodeError)>\n".utf8))
         }
 
         // Exception table.
-        if style.printsExceptionTable && !exceptionEntries.isEmpty {
-            out.append(contentsOf: ("ExceptionTable:\n".utf8))
-            for e in exceptionEntries {
-                var s: String
-                if style.layout == .labels {
-                    s = "  L\(labels[e.startOffset] ?? 0) to L\(labels[e.endOffset] ?? 0) -> L\(labels[e.targetOffset] ?? 0) [\(e.depth)]"
+        if style.printsExceptionTable && !a.exceptionEntries.isEmpty {
+            out.append(contentsOf: "ExceptionTable:\n".utf8)
+            for e in a.exceptionEntries {
+                out.append(0x20)
+                out.append(0x20)
+                if labels {
+                    out.append(0x4C)
+                    out.appendDecimal(labelTable.label(at: e.startOffset) ?? 0)
+                    out.append(contentsOf: " to L".utf8)
+                    out.appendDecimal(labelTable.label(at: e.endOffset) ?? 0)
+                    out.append(contentsOf: " -> L".utf8)
+                    out.appendDecimal(labelTable.label(at: e.targetOffset) ?? 0)
                 } else {
-                    s = "  \(e.startOffset) to \(e.endOffset - 2) -> \(e.targetOffset) [\(e.depth)]"
+                    out.appendDecimal(e.startOffset)
+                    out.append(contentsOf: " to ".utf8)
+                    out.appendDecimal(e.endOffset - 2)
+                    out.append(contentsOf: " -> ".utf8)
+                    out.appendDecimal(e.targetOffset)
                 }
-                if e.lasti { s += " lasti" }
-                out.append(contentsOf: s.utf8)
+                out.append(contentsOf: " [".utf8)
+                out.appendDecimal(e.depth)
+                out.append(0x5D)
+                if e.lasti { out.append(contentsOf: " lasti".utf8) }
                 out.append(0x0A)
             }
         }
     }
+
+    /// `"    >> "`, padded to the 32 bytes `ByteCursor.copyShort` reads.
+    static let targetMark: StaticString = "    >> _________________________"
 
     /// The categories 2.7's `dis` describes (absolute jumps show only their number).
     static let describedIn27: OpcodeInfo.ArgumentCategories = [.const, .name, .jrel, .local, .compare, .free]
@@ -308,79 +518,129 @@ public struct Disassembler: Sendable {
 
     // MARK: - Argument descriptions
 
-    struct Context {
-        let consts: [PyObject]
-        let names: [PyObject]
-        let locals: [PyObject]
-        let cells: [PyObject]
+    /// How `dis` describes an opcode's argument (`argrepr`), decided once per opcode in the
+    /// order `Lib/dis.py` tests the opcode lists.
+    enum ArgumentKind: UInt8 {
+        /// Nothing (also every opcode the version does not define).
+        case none
+        /// `repr(co_consts[arg])`.
+        case constant
+        /// `co_names[arg]`; LOAD_GLOBAL with a NULL bit, LOAD_ATTR / LOAD_SUPER_ATTR with a method bit.
+        case name, loadGlobal, loadAttribute, loadSuperAttribute
+        case jump
+        /// Two `co_varnames` / `co_localsplusnames` indices in one argument (3.13).
+        case localPair
+        case local
+        case compare
+        case free
+        case formatValue, convertValue, functionFlags, binaryOperator, intrinsic1, intrinsic2
+    }
 
-        init(code: CodeObject, style: DisStyle) {
-            consts = code.constants
-            names = code.names.value.items ?? []
-            if style.usesLocalsPlus {
-                locals = code.localsplusnames.value.items ?? []
-                cells = locals
-            } else {
-                locals = code.varnames.value.items ?? []
-                cells = (code.cellvars.value.items ?? []) + (code.freevars.value.items ?? [])
+    static func argumentKinds(
+        style: DisStyle, traits: InstructionTraits, names: OpcodeNames, ops: KnownOpcodes
+    ) -> [ArgumentKind] {
+        (0..<256).map { i -> ArgumentKind in
+            let op = UInt8(i)
+            let cat = names.categories[i]
+            guard names.known[i] else { return .none }
+            if cat.contains(.const) {
+                return style.constDescriptionOnlyForLoadConst && op != ops.loadConst ? .none : .constant
             }
+            if cat.contains(.name) {
+                if op == ops.loadGlobal && style.nullBitStyle != nil { return .loadGlobal }
+                if style.attributeMethodBit && op == ops.loadAttr { return .loadAttribute }
+                if style.attributeMethodBit && op == ops.loadSuperAttr { return .loadSuperAttribute }
+                return .name
+            }
+            if let kind = traits.jumpKind[i] {
+                if kind == .absolute && !style.absoluteJumpsShowTarget { return .none }
+                return style.relativeJumpsShowTarget ? .jump : .none
+            }
+            if op == ops.loadFastLoadFast || op == ops.storeFastLoadFast || op == ops.storeFastStoreFast {
+                return .localPair
+            }
+            if cat.contains(.local) { return .local }
+            if cat.contains(.compare) { return .compare }
+            if cat.contains(.free) { return .free }
+            if op == ops.formatValue { return .formatValue }
+            if op == ops.convertValue { return .convertValue }
+            if (op == ops.makeFunction && style.makeFunctionShowsFlags) || op == ops.setFunctionAttribute {
+                return .functionFlags
+            }
+            if op == ops.binaryOp { return .binaryOperator }
+            if op == ops.callIntrinsic1 { return .intrinsic1 }
+            if op == ops.callIntrinsic2 { return .intrinsic2 }
+            return .none
         }
     }
 
-    func describe(
-        _ ins: ConcreteInstruction, arg: Int, isLong: Bool, context: Context, labels: [Int: Int],
-        into out: inout [UInt8], problem: (String) -> Void
+    /// Appends `argrepr` of an instruction with an argument.
+    func describe<S: DisassemblySource>(
+        _ ins: ConcreteInstruction, arg: Int, isLong: Bool, code: S, labels: Labels,
+        into out: inout ByteWriter, problems: inout [Problem]
     ) {
-        let op = ins.opcode
-        guard names.known[Int(op)] else { return }
-        let cat = names.categories[Int(op)]
-        func name(_ list: [PyObject], _ i: Int, _ what: String) -> Bool {
-            guard i >= 0 && i < list.count else {
-                problem("offset \(ins.offset): \(what) index \(i) out of range (\(list.count))")
-                out.append(contentsOf: ("<pyckit: bad \(what) index \(i)>".utf8))
+        describe(
+            ins, kind: argumentKinds[Int(ins.opcode)], arg: arg, isLong: isLong, code: code, labels: labels,
+            into: &out, problems: &problems)
+    }
+
+    func describe<S: DisassemblySource>(
+        _ ins: ConcreteInstruction, kind: ArgumentKind, arg: Int, isLong: Bool, code: S, labels: Labels,
+        into out: inout ByteWriter, problems: inout [Problem]
+    ) {
+        func problem(_ message: String) {
+            problems.append(Problem(codeName: code.nameText, message: message))
+        }
+        func name(_ table: NameTable, _ i: Int, _ what: String) -> Bool {
+            guard code.writeName(table, i, repr: repr, to: &out) else {
+                problem("offset \(ins.offset): \(what) index \(i) out of range (\(code.count(of: table)))")
+                out.append(contentsOf: "<pyckit: bad \(what) index \(i)>".utf8)
                 return false
             }
-            appendName(list[i].value, to: &out)
             return true
         }
-        if cat.contains(.const) {
-            if style.constDescriptionOnlyForLoadConst && op != ops.loadConst { return }
-            guard arg >= 0 && arg < context.consts.count else {
-                problem("offset \(ins.offset): constant index \(arg) out of range (\(context.consts.count))")
-                out.append(contentsOf: ("<pyckit: bad constant index \(arg)>".utf8))
+        switch kind {
+        case .none:
+            break
+        case .constant:
+            let count = code.constantCount
+            guard arg >= 0 && arg < count else {
+                problem("offset \(ins.offset): constant index \(arg) out of range (\(count))")
+                out.append(contentsOf: "<pyckit: bad constant index \(arg)>".utf8)
                 return
             }
-            repr.write(context.consts[arg].value, to: &out)
-        } else if cat.contains(.name) {
-            if op == ops.loadGlobal, let nullStyle = style.nullBitStyle {
-                if arg & 1 != 0 && nullStyle == .prefix { out.append(contentsOf: ("NULL + ".utf8)) }
-                let ok = name(context.names, arg >> 1, "name")
-                if ok && arg & 1 != 0 && nullStyle == .suffix { out.append(contentsOf: (" + NULL".utf8)) }
-            } else if style.attributeMethodBit && (op == ops.loadAttr || op == ops.loadSuperAttr) {
-                let index = op == ops.loadAttr ? arg >> 1 : arg >> 2
-                let prefix = style.nullBitStyle == .prefix
-                if arg & 1 != 0 && prefix { out.append(contentsOf: ("NULL|self + ".utf8)) }
-                let ok = name(context.names, index, "name")
-                if ok && arg & 1 != 0 && !prefix { out.append(contentsOf: (" + NULL|self".utf8)) }
-            } else {
-                _ = name(context.names, arg, "name")
-            }
-        } else if let kind = traits.jumpKind[Int(op)] {
-            if kind == .absolute && !style.absoluteJumpsShowTarget { return }
-            if !style.relativeJumpsShowTarget { return }
+            code.writeConstant(arg, repr: repr, to: &out)
+        case .name:
+            _ = name(.names, arg, "name")
+        case .loadGlobal:
+            let nullStyle = style.nullBitStyle
+            if arg & 1 != 0 && nullStyle == .prefix { out.append(contentsOf: "NULL + ".utf8) }
+            let ok = name(.names, arg >> 1, "name")
+            if ok && arg & 1 != 0 && nullStyle == .suffix { out.append(contentsOf: " + NULL".utf8) }
+        case .loadAttribute, .loadSuperAttribute:
+            let index = kind == .loadAttribute ? arg >> 1 : arg >> 2
+            let prefix = style.nullBitStyle == .prefix
+            if arg & 1 != 0 && prefix { out.append(contentsOf: "NULL|self + ".utf8) }
+            let ok = name(.names, index, "name")
+            if ok && arg & 1 != 0 && !prefix { out.append(contentsOf: " + NULL|self".utf8) }
+        case .jump:
             let target = jumpTarget(ins) ?? 0
             if style.layout == .labels {
-                out.append(contentsOf: ("to L\(labels[target] ?? 0)".utf8))
+                out.append(contentsOf: "to L".utf8)
+                out.appendDecimal(labels.label(at: target) ?? 0)
             } else {
-                out.append(contentsOf: ("to \(target)\(isLong ? "L" : "")".utf8))
+                out.append(contentsOf: "to ".utf8)
+                out.appendDecimal(target)
+                if isLong { out.append(0x4C) }
             }
-        } else if op == ops.loadFastLoadFast || op == ops.storeFastLoadFast || op == ops.storeFastStoreFast {
-            _ = name(context.locals, arg >> 4, "local")
-            out.append(contentsOf: [0x2C, 0x20])
-            _ = name(context.locals, arg & 15, "local")
-        } else if cat.contains(.local) {
-            _ = name(context.locals, arg, "local")
-        } else if cat.contains(.compare) {
+        case .localPair:
+            _ = name(.locals, arg >> 4, "local")
+            out.append(0x2C)
+            out.append(0x20)
+            _ = name(.locals, arg & 15, "local")
+        case .local:
+            _ = name(.locals, arg, "local")
+        case .compare:
             let i = arg >> style.compareShift
             let cmp = traits.opcodes.cmpOp
             guard i >= 0 && i < cmp.count else {
@@ -388,75 +648,92 @@ public struct Disassembler: Sendable {
                 return
             }
             if style.compareBoolBit && arg & 16 != 0 {
-                out.append(contentsOf: ("bool(\(cmp[i]))".utf8))
+                out.append(contentsOf: "bool(\(cmp[i]))".utf8)
             } else {
-                out.append(contentsOf: Array(cmp[i].utf8))
+                out.append(contentsOf: cmp[i].utf8)
             }
-        } else if cat.contains(.free) {
-            _ = name(context.cells, arg, "cell or free variable")
-        } else if op == ops.formatValue {
+        case .free:
+            _ = name(.cells, arg, "cell or free variable")
+        case .formatValue:
             var s = ["", "str", "repr", "ascii"][arg & 3]
             if arg & 4 != 0 { s += s.isEmpty ? "with format" : ", with format" }
-            out.append(contentsOf: Array(s.utf8))
-        } else if op == ops.convertValue {
-            if arg >= 0 && arg < 4 { out.append(contentsOf: Array(["", "str", "repr", "ascii"][arg].utf8)) }
-        } else if (op == ops.makeFunction && style.makeFunctionShowsFlags) || op == ops.setFunctionAttribute {
+            out.append(contentsOf: s.utf8)
+        case .convertValue:
+            if arg >= 0 && arg < 4 { out.append(contentsOf: ["", "str", "repr", "ascii"][arg].utf8) }
+        case .functionFlags:
             let flags = ["defaults", "kwdefaults", "annotations", "closure"]
             let s = flags.indices.filter { arg & (1 << $0) != 0 }.map { flags[$0] }.joined(separator: ", ")
-            out.append(contentsOf: Array(s.utf8))
-        } else if op == ops.binaryOp {
+            out.append(contentsOf: s.utf8)
+        case .binaryOperator:
             let b = traits.opcodes.binaryOps
-            if arg >= 0 && arg < b.count { out.append(contentsOf: Array(b[arg].symbol.utf8)) }
-        } else if op == ops.callIntrinsic1 {
+            if arg >= 0 && arg < b.count { out.append(contentsOf: b[arg].symbol.utf8) }
+        case .intrinsic1:
             let n = traits.opcodes.intrinsic1Names
-            if arg >= 0 && arg < n.count { out.append(contentsOf: Array(n[arg].utf8)) }
-        } else if op == ops.callIntrinsic2 {
+            if arg >= 0 && arg < n.count { out.append(contentsOf: n[arg].utf8) }
+        case .intrinsic2:
             let n = traits.opcodes.intrinsic2Names
-            if arg >= 0 && arg < n.count { out.append(contentsOf: Array(n[arg].utf8)) }
-        }
-    }
-
-    /// A name as `dis` prints it: the text itself (2.7 `str` bytes as they are; 3.x text as
-    /// UTF-8, lone surrogates as `\udXXX` like the reference script's `backslashreplace`).
-    func appendName(_ value: PyValue, to out: inout [UInt8]) {
-        switch value {
-        case .bytes(let b): out.append(contentsOf: b)
-        case .str(let s):
-            if s.isASCII {
-                out.append(contentsOf: s.utf8)
-            } else {
-                appendBackslashReplacingSurrogates(s.utf8, to: &out)
-            }
-        default: repr.write(value, to: &out)
+            if arg >= 0 && arg < n.count { out.append(contentsOf: n[arg].utf8) }
         }
     }
 }
 
-/// Each opcode's name as bytes, padded to `dis`'s 20 columns, and which 2.7 categories it has.
+/// Output and scratch space for listing many files on one thread: a buffer reused from file to
+/// file allocates almost nothing once it has grown. Not for sharing between threads; hand it
+/// from one to another.
+public final class ListingBuffer {
+    var out = ByteWriter(capacity: 1 << 16)
+    var scratch = Disassembler.Scratch()
+    var index = MarshalIndex()
+
+    public init() {}
+
+    /// Bytes written since the last `removeAll()`.
+    public var count: Int { out.count }
+
+    /// Forgets the bytes written, keeping the memory.
+    public func removeAll() { out.removeAll() }
+
+    /// Appends bytes (a header before a listing, a listing made elsewhere).
+    public func append(_ bytes: [UInt8]) { out.append(bytes) }
+
+    /// The bytes written, valid during `body`.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try out.withUnsafeBytes(body)
+    }
+
+    /// The bytes written, copied into an array.
+    public var bytes: [UInt8] { out.bytes }
+}
+
+/// Each opcode's name as bytes (padded, for `dis`'s 20 columns), and which 2.7 categories it has.
 struct OpcodeNames: Sendable {
-    let padded: [[UInt8]]
     let length: [Int]
     let parensIn27: [Bool]
     /// Each opcode's argument categories, and whether the version defines it at all.
     let categories: [OpcodeInfo.ArgumentCategories]
     let known: [Bool]
+    /// Opcode `op`'s name at `op * blockSize`, padded with spaces to the end of its block, so
+    /// that the first 32 bytes of a block can be copied whole.
+    let blocks: [UInt8]
+    static let blockSize = 64
 
     init(_ t: OpcodeTable) {
         categories = (0..<256).map { t[UInt8($0)]?.categories ?? [] }
         known = (0..<256).map { t[UInt8($0)] != nil }
-        var padded: [[UInt8]] = []
         var length: [Int] = []
         var parens: [Bool] = []
+        var blocks: [UInt8] = []
         for op in 0..<256 {
             let info = t[UInt8(op)]
             let name = Array((info?.name ?? "<\(op)>").utf8)
             length.append(name.count)
-            padded.append(name + Array(repeating: 0x20, count: max(0, 20 - name.count)))
             parens.append(info.map { !$0.categories.intersection(Disassembler.describedIn27).isEmpty } ?? false)
+            precondition(name.count <= Self.blockSize, "opname longer than \(Self.blockSize) bytes")
+            blocks += name + Array(repeating: 0x20, count: Self.blockSize - name.count)
         }
-        self.padded = padded
         self.length = length
         self.parensIn27 = parens
+        self.blocks = blocks
     }
 }
 
@@ -485,53 +762,31 @@ struct KnownOpcodes: Sendable {
     }
 }
 
-/// Appends a decimal integer right-justified to `width`.
-@inline(__always) func appendInt(_ value: Int, width: Int, to out: inout ByteWriter) {
-    let digits = decimalDigits(Int(value.magnitude)) + (value < 0 ? 1 : 0)
-    out.append(repeating: 0x20, count: width - digits)
-    if value < 0 { out.append(0x2D) }
-    var m = value.magnitude
-    var buf: (UInt64, UInt64, UInt64) = (0, 0, 0)
-    withUnsafeMutableBytes(of: &buf) { d in
-        var n = 0
-        repeat {
-            d[23 - n] = 0x30 + UInt8(m % 10)
-            m /= 10
-            n += 1
-        } while m > 0
-        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[(24 - n)...]))
+/// Calls `body` with the buffers of four arrays.
+@inline(__always)
+func withPointers<A, B, C, D, R>(
+    _ a: [A], _ b: [B], _ c: [C], _ d: [D],
+    _ body: (UnsafeBufferPointer<A>, UnsafeBufferPointer<B>, UnsafeBufferPointer<C>, UnsafeBufferPointer<D>) -> R
+) -> R {
+    a.withUnsafeBufferPointer { a in
+        b.withUnsafeBufferPointer { b in
+            c.withUnsafeBufferPointer { c in d.withUnsafeBufferPointer { d in body(a, b, c, d) } }
+        }
     }
 }
 
-@inline(__always) func appendPadded(_ s: String, width: Int, to out: inout ByteWriter) {
-    out.append(repeating: 0x20, count: width - s.utf8.count)
-    out.append(contentsOf: s.utf8)
+/// Appends a decimal integer right-justified to `width`.
+@inline(__always) func appendInt(_ value: Int, width: Int, to out: inout ByteWriter) {
+    out.appendDecimal(value, width: width)
 }
 
-/// Number of decimal digits of a non-negative integer.
-@inline(__always) func decimalDigits(_ v: Int) -> Int {
-    var n = 1
-    var m = v
+/// The number of characters of `String(v)`, sign included.
+@inline(__always) func decimalWidth(_ v: Int) -> Int {
+    var n = v < 0 ? 2 : 1
+    var m = v.magnitude
     while m >= 10 {
         m /= 10
         n += 1
     }
     return n
-}
-
-/// Copies UTF-8 (with `surrogatepass` surrogates) and writes each encoded surrogate as `\udXXX`.
-func appendBackslashReplacingSurrogates(_ b: [UInt8], to out: inout [UInt8]) {
-    var i = 0
-    let hex = Array("0123456789abcdef".utf8)
-    while i < b.count {
-        if b[i] == 0xED, i + 2 < b.count, b[i + 1] >= 0xA0 {
-            let cp = (UInt32(b[i] & 0x0F) << 12) | (UInt32(b[i + 1] & 0x3F) << 6) | UInt32(b[i + 2] & 0x3F)
-            out.append(contentsOf: [0x5C, 0x75])
-            for shift in stride(from: 12, through: 0, by: -4) { out.append(hex[Int((cp >> UInt32(shift)) & 15)]) }
-            i += 3
-        } else {
-            out.append(b[i])
-            i += 1
-        }
-    }
 }

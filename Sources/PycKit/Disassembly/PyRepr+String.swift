@@ -59,9 +59,9 @@ extension ReprWriter {
     }
 
     /// 3.x `bytes` (`b'…'`) or 2.7 `str` (`'…'`): every byte ≥ 0x80 as `\xNN`.
-    mutating func bytes(_ b: [UInt8]) {
+    mutating func bytes(_ p: UnsafeBufferPointer<UInt8>) {
         out.append(contentsOf: traits.bytesPrefix)
-        b.withUnsafeBufferPointer { p in
+        do {
             let q = Self.quote(for: p)
             out.append(q)
             var run = 0  // start of the pending run of plain bytes
@@ -78,10 +78,10 @@ extension ReprWriter {
     /// 3.x `str` or 2.7 `unicode` (`u'…'`). 3.x writes printable code points as they are and
     /// escapes the rest (`\xNN` up to U+00FF, `\uNNNN`, `\UNNNNNNNN`); lone surrogates are never
     /// printable. 2.7 escapes every non-ASCII code point the same way.
-    mutating func text(_ s: PyString) {
+    mutating func text(_ p: UnsafeBufferPointer<UInt8>) {
         out.append(contentsOf: traits.textPrefix)
         let table = traits.printable
-        s.utf8.withUnsafeBufferPointer { p in
+        do {
             let q = Self.quote(for: p)
             out.append(q)
             let n = p.count
@@ -136,27 +136,29 @@ extension ReprWriter {
 
     /// `code_repr` (`Objects/codeobject.c`): `<code object NAME at ADDRESS, file "FILE", line N>`,
     /// with `PyRepr.codeObjectAddress` for the address and line -1 when `co_firstlineno` is 0.
-    mutating func code(name: PyValue, filename: PyValue, firstlineno: Int32) {
+    mutating func code<V: ReprValue>(name: V, filename: V, firstlineno: Int32) {
         append("<code object ")
         switch traits.codeText {
         case .truncatedBytes(let nameLimit, let fileLimit):
             // 2.7: `%.100s` / `%.300s` of the `str` bytes, `???` for anything else.
             cString(name, limit: nameLimit)
             append(" at ")
-            out.append(contentsOf: PyRepr.codeObjectAddress.utf8)
+            append(PyRepr.codeObjectAddressText)
             append(", file \"")
             cString(filename, limit: fileLimit)
             append("\", line ")
         case .fullText:
             rawText(name)
             append(" at ")
-            out.append(contentsOf: PyRepr.codeObjectAddress.utf8)
-            if case .str(let f) = filename {
-                append(", file \"")
-                out.append(contentsOf: f.utf8)
-                append("\", line ")
-            } else {
-                append(", file ???, line ")
+            append(PyRepr.codeObjectAddressText)
+            filename.withStringBytes { isText, b in
+                if isText == true {
+                    append(", file \"")
+                    out.append(contentsOf: b)
+                    append("\", line ")
+                } else {
+                    append(", file ???, line ")
+                }
             }
         }
         int(Int64(firstlineno != 0 ? firstlineno : -1))
@@ -164,22 +166,25 @@ extension ReprWriter {
     }
 
     /// 2.7's `%.Ns` of a `str` field: its bytes up to the first NUL, at most `limit` of them.
-    private mutating func cString(_ v: PyValue, limit: Int) {
-        guard case .bytes(let b) = v else {
-            append("???")
-            return
+    private mutating func cString<V: ReprValue>(_ v: V, limit: Int) {
+        v.withStringBytes { isText, b in
+            guard isText == false else {
+                append("???")
+                return
+            }
+            var k = 0
+            while k < b.count && k < limit && b[k] != 0 { k += 1 }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[..<k]))
         }
-        var k = 0
-        while k < b.count && k < limit && b[k] != 0 { k += 1 }
-        out.append(contentsOf: b[..<k])
     }
 
     /// 3.x's `%U` of a name: the text unescaped.
-    private mutating func rawText(_ v: PyValue) {
-        switch v {
-        case .str(let s): out.append(contentsOf: s.utf8)
-        case .bytes(let b): out.append(contentsOf: b)
-        default: scalar(v)
+    private mutating func rawText<V: ReprValue>(_ v: V) {
+        let done = v.withStringBytes { isText, b in
+            guard isText != nil else { return false }
+            out.append(contentsOf: b)
+            return true
         }
+        if !done { v.writeScalarRepr(to: &self) }
     }
 }

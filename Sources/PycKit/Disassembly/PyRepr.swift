@@ -29,7 +29,10 @@ public struct PyRepr: Sendable {
     /// The address a code object's repr shows (`<code object f at 0x0, file "x.py", line 1>`).
     /// CPython prints the object's address (`%p`), different in every run; this fixed stand-in
     /// still matches ` at 0x[0-9a-f]+`, the pattern conformance checks normalize.
-    public static let codeObjectAddress = "0x0"
+    public static let codeObjectAddress = codeObjectAddressText.description
+
+    /// `codeObjectAddress` as the writer appends it.
+    static let codeObjectAddressText: StaticString = "0x0"
 
     public init(version: PythonVersion) {
         self.version = version
@@ -51,9 +54,8 @@ public struct PyRepr: Sendable {
     /// `repr(value)`.
     public func repr(_ value: PyValue) -> String {
         var w = ReprWriter(traits: traits)
-        w.out.reserveCapacity(32)
         w.value(value, depth: 0)
-        return String(decoding: w.out, as: UTF8.self)
+        return w.out.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
     }
 
     /// `repr(object.value)`.
@@ -63,10 +65,21 @@ public struct PyRepr: Sendable {
     /// only place a repr keeps them unescaped) are written the `surrogatepass` way; 2.7 code-object
     /// names and file names are copied as the raw bytes CPython prints.
     public func write(_ value: PyValue, to out: inout [UInt8]) {
+        write(some: value, to: &out)
+    }
+
+    /// `write(_:to:)` for any value the writer can walk.
+    func write<V: ReprValue>(some value: V, to out: inout [UInt8]) {
         var w = ReprWriter(traits: traits)
-        swap(&w.out, &out)
         w.value(value, depth: 0)
-        swap(&w.out, &out)
+        w.out.withUnsafeBytes { out.append(contentsOf: $0) }
+    }
+
+    /// `write(_:to:)` for any value the writer can walk, straight into a `ByteWriter`.
+    func write<V: ReprValue>(some value: V, to out: inout ByteWriter) {
+        var w = ReprWriter(traits: traits, out: out)
+        w.value(value, depth: 0)
+        out = w.finish()
     }
 
     /// `repr(value)`, or the error the interpreter's `repr()` raises for it: an int with more than
@@ -94,7 +107,7 @@ public struct PyRepr: Sendable {
                 if Double(b.magnitude.bitWidth) * 0.30103 + 1 > Double(limit) {
                     var w = ReprWriter(traits: traits)
                     w.bigInt(b)
-                    let digits = w.out.count - (w.out.first == UInt8(ascii: "-") ? 1 : 0)
+                    let digits = w.out.count - (w.out.withUnsafeBytes { $0.first } == UInt8(ascii: "-") ? 1 : 0)
                     if digits > limit { return digits }
                 }
             case .tuple(let x), .list(let x), .set(let x), .frozenset(let x):
@@ -153,101 +166,155 @@ final class ReprTraits: Sendable {
     }
 }
 
-/// Builds one repr into a byte buffer.
-struct ReprWriter {
-    let traits: ReprTraits
-    var out: [UInt8] = []
+/// What a container is, for `repr`: the text around its items depends on it.
+enum ReprContainerKind {
+    case tuple, list, set, frozenset, dict
+}
 
-    init(traits: ReprTraits) { self.traits = traits }
+/// A value `ReprWriter` can print: a `PyValue`, or an object seen in place in marshal bytes
+/// (`MarshalIndex.Value`). The writer walks containers itself, so both print alike.
+protocol ReprValue {
+    /// The kind and item count of a container (a dict counts its pairs), nil for a scalar.
+    var reprContainer: (kind: ReprContainerKind, count: Int)? { get }
+    /// Item `i` of a sequence; for a dict, key `i / 2` (even `i`) or its value (odd `i`).
+    func reprItem(_ i: Int) -> Self
+    /// Writes a scalar's repr.
+    func writeScalarRepr(to w: inout ReprWriter)
+    /// The UTF-8 of a `str` (`true`) or the bytes of a `bytes` (`false`), nil for anything else:
+    /// what a code object's name and file name print from.
+    func withStringBytes<R>(_ body: (_ isText: Bool?, UnsafeBufferPointer<UInt8>) -> R) -> R
+}
+
+extension PyValue: ReprValue {
+    var reprContainer: (kind: ReprContainerKind, count: Int)? {
+        switch self {
+        case .tuple(let x): return (.tuple, x.count)
+        case .list(let x): return (.list, x.count)
+        case .set(let x): return (.set, x.count)
+        case .frozenset(let x): return (.frozenset, x.count)
+        case .dict(let x): return (.dict, x.count)
+        default: return nil
+        }
+    }
+
+    func reprItem(_ i: Int) -> PyValue {
+        switch self {
+        case .tuple(let x), .list(let x), .set(let x), .frozenset(let x): return x[i].value
+        case .dict(let x): return i & 1 == 0 ? x[i >> 1].key.value : x[i >> 1].value.value
+        default: return .null
+        }
+    }
+
+    func writeScalarRepr(to w: inout ReprWriter) { w.scalar(self) }
+
+    func withStringBytes<R>(_ body: (Bool?, UnsafeBufferPointer<UInt8>) -> R) -> R {
+        switch self {
+        case .str(let s): return s.utf8.withUnsafeBufferPointer { body(true, $0) }
+        case .bytes(let b): return b.withUnsafeBufferPointer { body(false, $0) }
+        default: return body(nil, UnsafeBufferPointer(start: nil, count: 0))
+        }
+    }
+}
+
+/// Builds one repr into a byte buffer.
+struct ReprWriter: ~Copyable {
+    let traits: ReprTraits
+    var out: ByteWriter
+
+    init(traits: ReprTraits) {
+        self.traits = traits
+        out = ByteWriter(capacity: 32)
+    }
+
+    /// A writer that appends to `out`; `finish()` gives it back.
+    init(traits: ReprTraits, out: consuming ByteWriter) {
+        self.traits = traits
+        self.out = out
+    }
+
+    consuming func finish() -> ByteWriter { out }
 
     /// Containers nested deeper than this continue on an explicit stack instead of the call stack.
     static let recursionDepth = 64
 
-    mutating func append(_ s: StaticString) {
-        s.withUTF8Buffer { out.append(contentsOf: $0) }
+    @inline(__always) mutating func append(_ s: StaticString) {
+        out.append(s.utf8Start, count: s.utf8CodeUnitCount)
     }
 
     /// The text around a container's items: what opens it, what closes it.
-    private func brackets(_ v: PyValue) -> (open: StaticString, close: StaticString) {
-        switch v {
-        case .tuple(let x): return x.isEmpty ? ("()", "") : ("(", x.count == 1 ? ",)" : ")")
+    private func brackets(_ kind: ReprContainerKind, count: Int) -> (open: StaticString, close: StaticString) {
+        switch kind {
+        case .tuple: return count == 0 ? ("()", "") : ("(", count == 1 ? ",)" : ")")
         case .list: return ("[", "]")
         case .dict: return ("{", "}")
-        case .set(let x):
+        case .set:
             switch traits.setStyle {
             case .listArgument: return ("set([", "])")
-            case .braces: return x.isEmpty ? ("set()", "") : ("{", "}")
+            case .braces: return count == 0 ? ("set()", "") : ("{", "}")
             }
-        case .frozenset(let x):
+        case .frozenset:
             switch traits.setStyle {
             case .listArgument: return ("frozenset([", "])")
-            case .braces: return x.isEmpty ? ("frozenset()", "") : ("frozenset({", "})")
+            case .braces: return count == 0 ? ("frozenset()", "") : ("frozenset({", "})")
             }
-        default: return ("", "")
         }
     }
 
     /// Writes `v`: scalars directly, containers recursively up to `recursionDepth`, then on a stack.
-    mutating func value(_ v: PyValue, depth: Int) {
-        switch v {
-        case .tuple(let items), .list(let items), .set(let items), .frozenset(let items):
-            if depth >= Self.recursionDepth { return deepValue(v) }
-            let (open, close) = brackets(v)
-            append(open)
-            for i in items.indices {
+    mutating func value<V: ReprValue>(_ v: V, depth: Int) {
+        guard let (kind, count) = v.reprContainer else { return v.writeScalarRepr(to: &self) }
+        if depth >= Self.recursionDepth { return deepValue(v) }
+        let (open, close) = brackets(kind, count: count)
+        append(open)
+        if kind == .dict {
+            for i in 0..<count {
                 if i > 0 { append(", ") }
-                value(items[i].value, depth: depth + 1)
-            }
-            append(close)
-        case .dict(let entries):
-            if depth >= Self.recursionDepth { return deepValue(v) }
-            append("{")
-            for i in entries.indices {
-                if i > 0 { append(", ") }
-                value(entries[i].key.value, depth: depth + 1)
+                value(v.reprItem(2 * i), depth: depth + 1)
                 append(": ")
-                value(entries[i].value.value, depth: depth + 1)
+                value(v.reprItem(2 * i + 1), depth: depth + 1)
             }
-            append("}")
-        default:
-            scalar(v)
+        } else {
+            for i in 0..<count {
+                if i > 0 { append(", ") }
+                value(v.reprItem(i), depth: depth + 1)
+            }
         }
+        append(close)
     }
 
     /// A step of the deep container walk.
-    private enum Step {
-        case value(PyValue)
+    private enum Step<V> {
+        case value(V)
         case literal(StaticString)
     }
 
     /// `value` for deep nesting: the same output, with an explicit stack instead of recursion.
-    private mutating func deepValue(_ root: PyValue) {
-        var stack: [Step] = [.value(root)]
+    private mutating func deepValue<V: ReprValue>(_ root: V) {
+        var stack: [Step<V>] = [.value(root)]
         while let step = stack.popLast() {
             switch step {
             case .literal(let s):
                 append(s)
             case .value(let v):
-                switch v {
-                case .tuple(let items), .list(let items), .set(let items), .frozenset(let items):
-                    let (open, close) = brackets(v)
-                    append(open)
-                    stack.append(.literal(close))
-                    for i in items.indices.reversed() {
-                        stack.append(.value(items[i].value))
-                        if i > 0 { stack.append(.literal(", ")) }
-                    }
-                case .dict(let entries):
-                    append("{")
-                    stack.append(.literal("}"))
-                    for i in entries.indices.reversed() {
-                        stack.append(.value(entries[i].value.value))
+                guard let (kind, count) = v.reprContainer else {
+                    v.writeScalarRepr(to: &self)
+                    continue
+                }
+                let (open, close) = brackets(kind, count: count)
+                append(open)
+                stack.append(.literal(close))
+                if kind == .dict {
+                    for i in stride(from: count - 1, through: 0, by: -1) {
+                        stack.append(.value(v.reprItem(2 * i + 1)))
                         stack.append(.literal(": "))
-                        stack.append(.value(entries[i].key.value))
+                        stack.append(.value(v.reprItem(2 * i)))
                         if i > 0 { stack.append(.literal(", ")) }
                     }
-                default:
-                    scalar(v)
+                } else {
+                    for i in stride(from: count - 1, through: 0, by: -1) {
+                        stack.append(.value(v.reprItem(i)))
+                        if i > 0 { stack.append(.literal(", ")) }
+                    }
                 }
             }
         }
@@ -266,8 +333,8 @@ struct ReprWriter {
             out.append(contentsOf: traits.longSuffix)
         case .float(let d): float(d, addDotZero: true, alwaysSign: false)
         case .complex(let re, let im): complex(real: re, imag: im)
-        case .bytes(let b): bytes(b)
-        case .str(let s): text(s)
+        case .bytes(let b): b.withUnsafeBufferPointer { bytes($0) }
+        case .str(let s): s.utf8.withUnsafeBufferPointer { text($0) }
         case .code(let c):
             // Only these fields: binding the whole CodeObject would retain every one of them.
             code(name: c.name.value, filename: c.filename.value, firstlineno: c.firstlineno)
@@ -279,26 +346,22 @@ struct ReprWriter {
 
     /// `long_to_decimal_string`: an optional `-`, then the digits.
     mutating func int(_ n: Int64) {
-        if n < 0 { out.append(UInt8(ascii: "-")) }
-        unsigned(n.magnitude)
+        out.appendDecimal(Int(n))
     }
 
-    mutating func unsigned(_ m: UInt64) {
-        if m < 10 {
-            out.append(0x30 &+ UInt8(truncatingIfNeeded: m))
-            return
-        }
+    /// `m` in decimal, with at least `minimumDigits` digits (leading zeros).
+    mutating func unsigned(_ m: UInt64, minimumDigits: Int = 1) {
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 20 digits at most, as 24 bytes
         var count = 0
         var rest = m
         withUnsafeMutableBytes(of: &digits) { buf in
-            while rest > 0 {
+            while rest > 0 || count < minimumDigits {
                 let (q, r) = rest.quotientAndRemainder(dividingBy: 10)
                 buf[23 - count] = 0x30 &+ UInt8(truncatingIfNeeded: r)
                 count += 1
                 rest = q
             }
-            out.append(contentsOf: buf[(24 - count)...])
+            out.append(buf.baseAddress! + (24 - count), count: count)
         }
     }
 
@@ -325,15 +388,7 @@ struct ReprWriter {
         unsigned(UInt64(chunks[chunks.count - 1]))
         for chunk in chunks.dropLast().reversed() {
             // Each lower chunk is exactly 19 digits, leading zeros included.
-            let start = out.count
-            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: 19))
-            var v = chunk
-            var k = start + 18
-            while v > 0 {
-                out[k] = 0x30 &+ UInt8(truncatingIfNeeded: v % 10)
-                v /= 10
-                k -= 1
-            }
+            unsigned(UInt64(chunk), minimumDigits: 19)
         }
     }
 }

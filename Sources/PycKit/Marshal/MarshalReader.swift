@@ -240,30 +240,9 @@ extension MarshalReader {
             let at = cursor.offset
             let n = Int64(try cursor.i32("a long digit count"))
             let count = Int(n.magnitude)
-            try cursor.require(count * 2, "long digits")
-            var digits: [UInt16] = []
-            digits.reserveCapacity(count)
-            for _ in 0..<count {
-                let d = try cursor.u16("a long digit")
-                guard d < 0x8000 else { throw MarshalError(.badLongDigits, at: at) }
-                digits.append(d)
-            }
-            if let top = digits.last, top == 0 { throw MarshalError(.badLongDigits, at: at) }
-            // Values that fit in 64 bits stay plain integers (3.x) unless the type is 2.7's long.
-            // Five 15-bit digits hold up to 75 bits: they fit in 64 when the top one is below 2**4.
-            if !separateLong && (count < 5 || (count == 5 && digits[4] < 16)) {
-                var mag: UInt64 = 0
-                for d in digits.reversed() { mag = mag << 15 | UInt64(d) }
-                if mag <= UInt64(Int64.max) {
-                    return .int(n < 0 ? -Int64(mag) : Int64(mag))
-                }
-                if n < 0 && mag == UInt64(Int64.max) + 1 {
-                    return .int(Int64.min)
-                }
-            }
-            var big = BigInt(0)
-            for d in digits.reversed() { big = big << 15 | BigInt(d) }
-            return .long(n < 0 ? -big : big)
+            let digits = try cursor.view(count * 2, "long digits")
+            guard checkLongDigits(digits) else { throw MarshalError(.badLongDigits, at: at) }
+            return longValue(digits, negative: n < 0, separateLong: separateLong)
         }
 
         mutating func code(depth: Int) throws(MarshalError) -> CodeObject {
@@ -280,6 +259,41 @@ extension MarshalReader {
     }
 }
 
+/// Whether a long's 15-bit digits (little-endian u16s, least significant first) are valid:
+/// each below 2**15, the top one non-zero (`r_PyLong` in `Python/marshal.c`).
+func checkLongDigits(_ digits: UnsafeRawBufferPointer) -> Bool {
+    let count = digits.count / 2
+    var i = 0
+    while i < count {
+        let d = UInt16(digits[2 * i]) | UInt16(digits[2 * i + 1]) << 8
+        guard d < 0x8000 else { return false }
+        if i == count - 1 && d == 0 { return false }
+        i += 1
+    }
+    return true
+}
+
+/// The value of checked long digits: a plain integer when it fits in 64 bits (3.x) unless the
+/// type is 2.7's `long` (`separateLong`), else a `BigInt`.
+func longValue(_ digits: UnsafeRawBufferPointer, negative: Bool, separateLong: Bool) -> PyValue {
+    let count = digits.count / 2
+    @inline(__always) func digit(_ i: Int) -> UInt16 { UInt16(digits[2 * i]) | UInt16(digits[2 * i + 1]) << 8 }
+    // Five 15-bit digits hold up to 75 bits: they fit in 64 when the top one is below 2**4.
+    if !separateLong && (count < 5 || (count == 5 && digit(4) < 16)) {
+        var mag: UInt64 = 0
+        for i in stride(from: count - 1, through: 0, by: -1) { mag = mag << 15 | UInt64(digit(i)) }
+        if mag <= UInt64(Int64.max) {
+            return .int(negative ? -Int64(mag) : Int64(mag))
+        }
+        if negative && mag == UInt64(Int64.max) + 1 {
+            return .int(Int64.min)
+        }
+    }
+    var big = BigInt(0)
+    for i in stride(from: count - 1, through: 0, by: -1) { big = big << 15 | BigInt(digit(i)) }
+    return .long(negative ? -big : big)
+}
+
 /// Parses the text forms marshal writes for floats (`%.17g`, `inf`, `nan`, `-0`).
 func parsePythonFloat(_ text: String) -> Double? {
     switch text.lowercased() {
@@ -288,5 +302,270 @@ func parsePythonFloat(_ text: String) -> Double? {
     case "nan", "+nan": return .nan
     case "-nan": return -Double.nan
     default: return Double(text)
+    }
+}
+
+// MARK: - Index
+
+/// One marshalled object tree read in place: an entry per object, its payload left in the
+/// bytes. `pyckit dis` reads code objects through it without building a `PyObject` per name
+/// and constant (`MarshalIndex.View` in `Disassembly/`).
+///
+/// It reads what CPython writes and checks all that `MarshalReader` checks; what it does not
+/// handle — dicts, text floats, `a`/`z` strings with bytes ≥ 0x80, nesting deeper than
+/// `LargeStack.shallowDepth`, or any error — makes `read` return nil, and the caller falls back
+/// to `MarshalReader`, which builds the tree or reports the error.
+struct MarshalIndex {
+    enum Kind: UInt8 {
+        case null, none, stopIteration, ellipsis, `false`, `true`
+        /// `offset`: the i32 or i64 payload.
+        case int32, int64
+        /// `offset`: the digits; `count`: the signed digit count as stored.
+        case long
+        /// `offset`: one or two binary doubles.
+        case float, complex
+        /// `offset`, `count`: the payload bytes (`text`: UTF-8, surrogates as `surrogatepass`).
+        case bytes, text
+        /// `offset`: the first item's position in `items`; `count`: the item count.
+        case tuple, list, set, frozenset
+        /// `offset`: the index in `codes`.
+        case code
+    }
+
+    struct Entry {
+        var kind: Kind
+        /// For `.text`: every byte is ASCII.
+        var isASCII = false
+        /// Whether the object has been read completely (a back-reference to it is valid).
+        var complete = false
+        var offset: Int32 = 0
+        var count: Int32 = 0
+    }
+
+    /// A code object's fields: the integers, and an entry index per object field (-1: the
+    /// version has no such field, which reads as `None`).
+    struct Code {
+        var argcount: Int32 = 0, posonlyargcount: Int32 = 0, kwonlyargcount: Int32 = 0, nlocals: Int32 = 0
+        var stacksize: Int32 = 0, flags: Int32 = 0, firstlineno: Int32 = 0
+        var code: Int32 = -1, consts: Int32 = -1, names: Int32 = -1, varnames: Int32 = -1
+        var freevars: Int32 = -1, cellvars: Int32 = -1, localsplusnames: Int32 = -1
+        var localspluskinds: Int32 = -1, filename: Int32 = -1, name: Int32 = -1, qualname: Int32 = -1
+        var linetable: Int32 = -1, exceptiontable: Int32 = -1
+    }
+
+    var entries: [Entry] = []
+    /// Container items, each container's contiguous (entry indices).
+    var items: [Int32] = []
+    var codes: [Code] = []
+    /// The reference table: 3.x FLAG_REF slots, or 2.7's interned strings (entry indices).
+    var refs: [Int32] = []
+    var layout: [CodeObject.Field] = []
+    var layoutVersion: PythonVersion? = nil
+
+    /// Why `read` stops: the input needs `MarshalReader`.
+    struct Decline: Error {}
+
+    /// Indexes the object at `offset` of `bytes`; returns its entry index (an entry of kind
+    /// `.code`), or nil when the input needs `MarshalReader` (see the type's description).
+    mutating func read(_ bytes: UnsafeRawBufferPointer, at offset: Int, version: PythonVersion) -> Int32? {
+        entries.removeAll(keepingCapacity: true)
+        items.removeAll(keepingCapacity: true)
+        codes.removeAll(keepingCapacity: true)
+        refs.removeAll(keepingCapacity: true)
+        if layoutVersion != version {
+            layout = version.codeLayout
+            layoutVersion = version
+        }
+        guard bytes.count < Int(Int32.max) else { return nil }
+        var state = State(
+            cursor: ByteReader(bytes, offset: offset), stringTable: version.usesStringTable,
+            separateLong: version.hasSeparateLongType)
+        do throws(Decline) {
+            let root = try state.object(&self, depth: 0)
+            guard entries[Int(root)].kind == .code else { return nil }
+            return root
+        } catch {
+            return nil
+        }
+    }
+
+    private struct State: ~Copyable {
+        var cursor: ByteReader
+        let stringTable: Bool
+        let separateLong: Bool
+
+        @inline(__always) mutating func u8() throws(Decline) -> UInt8 {
+            do { return try cursor.u8("") } catch { throw Decline() }
+        }
+
+        @inline(__always) mutating func i32() throws(Decline) -> Int32 {
+            do { return try cursor.i32("") } catch { throw Decline() }
+        }
+
+        /// Skips `n` bytes; returns where they start.
+        @inline(__always) mutating func skip(_ n: Int) throws(Decline) -> Int32 {
+            let at = cursor.offset
+            do { _ = try cursor.view(n, "") } catch { throw Decline() }
+            return Int32(at)
+        }
+
+        /// A non-negative i32 length that fits in the bytes left (`MarshalReader`'s `length`).
+        @inline(__always) mutating func length() throws(Decline) -> Int {
+            let n = Int(try i32())
+            guard n >= 0, n <= cursor.remaining else { throw Decline() }
+            return n
+        }
+
+        mutating func object(_ index: inout MarshalIndex, depth: Int) throws(Decline) -> Int32 {
+            guard depth < LargeStack.shallowDepth else { throw Decline() }
+            let byte = try u8()
+            let flagged = byte & MarshalType.flagRef != 0
+            let type = byte & ~MarshalType.flagRef
+            if stringTable && flagged { throw Decline() }
+            let e = Int32(index.entries.count)
+            switch type {
+            case MarshalType.ref where !stringTable, MarshalType.stringRef where stringTable:
+                let i = Int(try i32())
+                guard i >= 0, i < index.refs.count else { throw Decline() }
+                let target = index.refs[i]
+                guard index.entries[Int(target)].complete else { throw Decline() }
+                return target
+            case MarshalType.null, MarshalType.none, MarshalType.false, MarshalType.true,
+                MarshalType.stopIteration, MarshalType.ellipsis:
+                // CPython never flags these; a flag on them takes no slot.
+                let kind: Kind
+                switch type {
+                case MarshalType.null: kind = .null
+                case MarshalType.none: kind = .none
+                case MarshalType.false: kind = .false
+                case MarshalType.true: kind = .true
+                case MarshalType.stopIteration: kind = .stopIteration
+                default: kind = .ellipsis
+                }
+                index.entries.append(Entry(kind: kind, complete: true))
+                return e
+            default:
+                break
+            }
+            if flagged { index.refs.append(e) }
+            // A leaf is complete once read: it is appended whole. A container or code object
+            // takes its entry first (entries are numbered in pre-order) and is completed last.
+            let leaf: Entry
+            switch type {
+            case MarshalType.int:
+                leaf = Entry(kind: .int32, complete: true, offset: try skip(4))
+            case MarshalType.int64:
+                leaf = Entry(kind: .int64, complete: true, offset: try skip(8))
+            case MarshalType.long:
+                let n = try i32()
+                let at = try skip(Int(n.magnitude) * 2)
+                let digits = UnsafeRawBufferPointer(rebasing: cursor.base[Int(at)..<(Int(at) + Int(n.magnitude) * 2)])
+                guard checkLongDigits(digits) else { throw Decline() }
+                leaf = Entry(kind: .long, complete: true, offset: at, count: n)
+            case MarshalType.floatBinary:
+                leaf = Entry(kind: .float, complete: true, offset: try skip(8))
+            case MarshalType.complexBinary:
+                leaf = Entry(kind: .complex, complete: true, offset: try skip(16))
+            case MarshalType.string:
+                let n = try length()
+                leaf = Entry(kind: .bytes, complete: true, offset: try skip(n), count: Int32(n))
+            case MarshalType.interned where stringTable:
+                // 2.7: an interned str, appended to the string table.
+                let n = try length()
+                leaf = Entry(kind: .bytes, complete: true, offset: try skip(n), count: Int32(n))
+                index.refs.append(e)
+            case MarshalType.interned, MarshalType.unicode:
+                let n = try length()
+                let at = try skip(n)
+                let text = UnsafeRawBufferPointer(rebasing: cursor.base[Int(at)..<(Int(at) + n)])
+                guard let ascii = validateSurrogatePassUTF8(text) else { throw Decline() }
+                leaf = Entry(kind: .text, isASCII: ascii, complete: true, offset: at, count: Int32(n))
+            case MarshalType.shortASCII, MarshalType.shortASCIIInterned, MarshalType.ascii, MarshalType.asciiInterned:
+                guard !stringTable else { throw Decline() }
+                let short = type == MarshalType.shortASCII || type == MarshalType.shortASCIIInterned
+                let n = short ? Int(try u8()) : try length()
+                let at = try skip(n)
+                // Latin-1 bytes ≥ 0x80 would need re-encoding as UTF-8; CPython never writes them.
+                guard isASCII(UnsafeRawBufferPointer(rebasing: cursor.base[Int(at)..<(Int(at) + n)])) else {
+                    throw Decline()
+                }
+                leaf = Entry(kind: .text, isASCII: true, complete: true, offset: at, count: Int32(n))
+            case MarshalType.tuple, MarshalType.smallTuple, MarshalType.list, MarshalType.set, MarshalType.frozenset:
+                let n: Int
+                let kind: Kind
+                switch type {
+                case MarshalType.tuple: (n, kind) = (try length(), .tuple)
+                case MarshalType.smallTuple:
+                    guard !stringTable else { throw Decline() }
+                    (n, kind) = (Int(try u8()), .tuple)
+                case MarshalType.list: (n, kind) = (try length(), .list)
+                case MarshalType.set: (n, kind) = (try length(), .set)
+                default: (n, kind) = (try length(), .frozenset)
+                }
+                index.entries.append(Entry(kind: kind))
+                let first = index.items.count
+                index.items.append(contentsOf: repeatElement(-1, count: n))
+                for k in 0..<n { index.items[first + k] = try object(&index, depth: depth + 1) }
+                index.entries[Int(e)] = Entry(kind: kind, complete: true, offset: Int32(first), count: Int32(n))
+                return e
+            case MarshalType.code:
+                index.entries.append(Entry(kind: .code))
+                let c = index.codes.count
+                index.codes.append(Code())
+                for field in index.layout {
+                    if field.isInteger {
+                        let v = try i32()
+                        switch field {
+                        case .argcount: index.codes[c].argcount = v
+                        case .posonlyargcount: index.codes[c].posonlyargcount = v
+                        case .kwonlyargcount: index.codes[c].kwonlyargcount = v
+                        case .nlocals: index.codes[c].nlocals = v
+                        case .stacksize: index.codes[c].stacksize = v
+                        case .flags: index.codes[c].flags = v
+                        default: index.codes[c].firstlineno = v
+                        }
+                    } else {
+                        let v = try object(&index, depth: depth + 1)
+                        switch field {
+                        case .code: index.codes[c].code = v
+                        case .consts: index.codes[c].consts = v
+                        case .names: index.codes[c].names = v
+                        case .varnames: index.codes[c].varnames = v
+                        case .freevars: index.codes[c].freevars = v
+                        case .cellvars: index.codes[c].cellvars = v
+                        case .localsplusnames: index.codes[c].localsplusnames = v
+                        case .localspluskinds: index.codes[c].localspluskinds = v
+                        case .filename: index.codes[c].filename = v
+                        case .name: index.codes[c].name = v
+                        case .qualname: index.codes[c].qualname = v
+                        case .linetable: index.codes[c].linetable = v
+                        default: index.codes[c].exceptiontable = v
+                        }
+                    }
+                }
+                index.entries[Int(e)] = Entry(kind: .code, complete: true, offset: Int32(c))
+                return e
+            default:
+                // Dicts, text floats, unknown types: the reader's business.
+                throw Decline()
+            }
+            index.entries.append(leaf)
+            return e
+        }
+
+        /// Whether every byte is below 0x80, eight at a time.
+        private func isASCII(_ b: UnsafeRawBufferPointer) -> Bool {
+            var i = 0
+            var acc: UInt64 = 0
+            while i + 8 <= b.count {
+                acc |= b.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                i += 8
+            }
+            while i < b.count {
+                acc |= UInt64(b[i])
+                i += 1
+            }
+            return acc & 0x8080_8080_8080_8080 == 0
+        }
     }
 }

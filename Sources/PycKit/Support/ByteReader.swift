@@ -170,6 +170,65 @@ struct ByteWriter: ~Copyable {
         count += n
     }
 
+    /// Appends `n` bytes from `p`.
+    @inline(__always) mutating func append(_ p: UnsafeRawPointer, count n: Int) {
+        reserve(n)
+        (base + count).update(from: p.assumingMemoryBound(to: UInt8.self), count: n)
+        count += n
+    }
+
+    /// Appends a copy of `n` bytes already written, from offset `start`.
+    @inline(__always) mutating func appendCopy(from start: Int, count n: Int) {
+        precondition(start >= 0 && start + n <= count)
+        reserve(n)
+        (base + count).update(from: base + start, count: n)
+        count += n
+    }
+
+    /// Appends `value` in decimal, right-justified with spaces to `width`.
+    @inline(__always) mutating func appendDecimal(_ value: Int, width: Int = 0) {
+        withCursor(reserving: max(width, 0) + 40) { $0.decimal(value, width: width) }
+    }
+
+    /// "00" to "99", two characters a value, for writing decimals two digits at a time.
+    static var digitPairs: StaticString {
+        """
+        00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859606162636465666768697071727374757677787980\
+        81828384858687888990919293949596979899
+        """
+    }
+
+    /// The number of decimal digits of `m`.
+    static func decimalDigits(_ m: UInt) -> Int {
+        var n = 1
+        var v = m
+        while v >= 10 {
+            v /= 10
+            n += 1
+        }
+        return n
+    }
+
+    /// Calls `body` with a cursor at the end of the bytes written, after making room for
+    /// `maxCount` more; `body` must write no more than that (wide stores included, see
+    /// `ByteCursor`). Saves the capacity check of each small append in a hot loop.
+    @inline(__always) mutating func withCursor<R>(reserving maxCount: Int, _ body: (inout ByteCursor) -> R) -> R {
+        reserve(maxCount)
+        var c = ByteCursor(base + count)
+        let r = body(&c)
+        count = c.position - base
+        return r
+    }
+
+    /// Forgets the bytes written, keeping the buffer for reuse.
+    @inline(__always) mutating func removeAll() { count = 0 }
+
+    /// The bytes written so far, valid during `body`.
+    @inline(__always) func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
     /// Drops everything written after the first `n` bytes.
     @inline(__always) mutating func truncate(to n: Int) {
         if n < count { count = max(0, n) }
@@ -177,4 +236,68 @@ struct ByteWriter: ~Copyable {
 
     /// The bytes written so far, copied into an array.
     var bytes: [UInt8] { [UInt8](UnsafeBufferPointer(start: base, count: count)) }
+}
+
+/// An unchecked write position in space a `ByteWriter` reserved (`withCursor`). `spaces` and
+/// `copyShort` store 16 or 32 bytes at once whatever they keep, so the reserve must cover
+/// those wide stores too.
+struct ByteCursor {
+    private(set) var position: UnsafeMutablePointer<UInt8>
+
+    init(_ position: UnsafeMutablePointer<UInt8>) { self.position = position }
+
+    @inline(__always) mutating func byte(_ b: UInt8) {
+        position.pointee = b
+        position += 1
+    }
+
+    /// `n` spaces (none when `n` ≤ 0); stores 16 bytes when `n` ≤ 16.
+    @inline(__always) mutating func spaces(_ n: Int) {
+        guard n > 0 else { return }
+        if n <= 16 {
+            UnsafeMutableRawPointer(position).storeBytes(of: SIMD16<UInt8>(repeating: 0x20), as: SIMD16<UInt8>.self)
+        } else {
+            position.update(repeating: 0x20, count: n)
+        }
+        position += n
+    }
+
+    /// The first `n` bytes at `p`; for `n` ≤ 32 copies 32 (which must be readable at `p`).
+    @inline(__always) mutating func copyShort(_ p: UnsafeRawPointer, count n: Int) {
+        if n <= 32 {
+            let d = UnsafeMutableRawPointer(position)
+            d.storeBytes(of: p.loadUnaligned(as: SIMD16<UInt8>.self), as: SIMD16<UInt8>.self)
+            (d + 16).storeBytes(of: p.loadUnaligned(fromByteOffset: 16, as: SIMD16<UInt8>.self), as: SIMD16<UInt8>.self)
+        } else {
+            position.update(from: p.assumingMemoryBound(to: UInt8.self), count: n)
+        }
+        position += n
+    }
+
+    /// `value` in decimal, right-justified with spaces to `width` (at most 16 spaces of padding
+    /// are stored wide, then up to 20 digits and a sign).
+    @inline(__always) mutating func decimal(_ value: Int, width: Int = 0) {
+        var m = value.magnitude
+        let digits = m < 10 ? 1 : m < 100 ? 2 : m < 1000 ? 3 : m < 10000 ? 4 : ByteWriter.decimalDigits(m)
+        let length = digits + (value < 0 ? 1 : 0)
+        spaces(width - length)
+        if value < 0 { position.pointee = 0x2D }
+        position += length
+        var p = position
+        ByteWriter.digitPairs.withUTF8Buffer { pairs in
+            while m >= 100 {
+                let r = Int(m % 100)
+                m /= 100
+                p -= 2
+                p[0] = pairs[2 &* r]
+                p[1] = pairs[2 &* r &+ 1]
+            }
+            if m >= 10 {
+                p[-2] = pairs[2 &* Int(m)]
+                p[-1] = pairs[2 &* Int(m) &+ 1]
+            } else {
+                p[-1] = 0x30 &+ UInt8(truncatingIfNeeded: m)
+            }
+        }
+    }
 }
