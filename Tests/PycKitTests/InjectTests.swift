@@ -67,6 +67,13 @@ struct InjectTests {
         for name in Set(observed.keys).union(probed.keys).sorted() {
             #expect(observed[name] == probed[name], "\(version) \(name): interpreter saw \(observed[name] ?? []) (starts, returns), probes \(probed[name] ?? [])")
         }
+        // Injected code takes no line of its own.
+        let linesBefore = try #require(result["original_lines"] as? [String: [Int]])
+        let linesAfter = try #require(result["edited_lines"] as? [String: [Int]])
+        #expect(linesBefore.count >= 30)
+        for (name, lines) in linesBefore.sorted(by: { $0.key < $1.key }) {
+            #expect(linesAfter[name] == lines, "\(version) \(name): lines \(linesAfter[name] ?? []) instead of \(lines)")
+        }
         // Generators and coroutines count one start, not one per resume.
         let gen = try #require(observed.first { $0.key.hasPrefix("gen:") }?.value)
         #expect(gen == [2, 2], "gen: \(gen)")

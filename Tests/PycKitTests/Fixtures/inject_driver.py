@@ -4,7 +4,8 @@ compile OUT          compile inject_program.py (+ inject_program3.py on 3.x) int
 run ORIGINAL EDITED  run ORIGINAL's main() while the interpreter observes it, then EDITED's main()
                      with a `probe` builtin; print one JSON object with both outputs and, per
                      function ("name:firstline"), [body starts, normal returns] as the interpreter
-                     saw them ("observed") and as probe.enter()/probe.leave() counted them ("probed")
+                     saw them ("observed") and as probe.enter()/probe.leave() counted them
+                     ("probed"), and each function's line starts in both files
 
 What the interpreter observes: on 3.12+ sys.monitoring's PY_START and PY_RETURN. Before, a
 sys.settrace tracer: a 'call' event counts as a body start unless it resumes a generator or
@@ -154,6 +155,19 @@ def run(path, observe):
     return out if isinstance(out, str) else out.decode("utf-8")
 
 
+def line_sets(path):
+    """Per function ("name:firstline"), its sorted line starts (dis.findlinestarts)."""
+    import types
+    out = {}
+    stack = [marshal.loads(open(path, "rb").read()[HEADER:])]
+    while stack:
+        code = stack.pop()
+        if ours(code):
+            out[key(code)] = sorted(set(l for _, l in dis.findlinestarts(code) if l is not None))
+        stack.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    return out
+
+
 def main():
     if sys.argv[1] == "compile":
         compile_pyc(sys.argv[2])
@@ -168,7 +182,9 @@ def main():
     builtins.probe = probe
     out2 = run(sys.argv[3], lambda m: m())
     print(json.dumps({"observed": observed.counts, "probed": probe.counts.counts,
-                      "original_output": out1, "edited_output": out2}, sort_keys=True))
+                      "original_output": out1, "edited_output": out2,
+                      "original_lines": line_sets(sys.argv[2]), "edited_lines": line_sets(sys.argv[3])},
+                     sort_keys=True))
 
 
 main()
