@@ -14,9 +14,13 @@ extension Bytecode {
             let names = t.localsplusnames.value.texts
             var kinds: [UInt8] = []
             if case .bytes(let k) = t.localspluskinds.value { kinds = k }
-            // CO_FAST_LOCAL 0x20, CO_FAST_CELL 0x40, CO_FAST_FREE 0x80 (Include/internal/pycore_code.h).
+            // CO_FAST_HIDDEN 0x10 (3.12+: a variable of a comprehension inlined into a module or
+            // class body), CO_FAST_LOCAL 0x20, CO_FAST_CELL 0x40, CO_FAST_FREE 0x80
+            // (Include/internal/pycore_code.h). Known gap: inside a function, 3.12+ gives an
+            // inlined comprehension's variable an ordinary local slot, so a snippet naming it
+            // reads that (unbound) local where Python's scoping would read the global.
             var kind: UInt8 = 0
-            for (i, n) in names.enumerated() where n == name && i < kinds.count { kind |= kinds[i] }
+            for (i, n) in names.enumerated() where n == name && i < kinds.count && kinds[i] & 0x10 == 0 { kind |= kinds[i] }
             if kind & 0x80 != 0 { return .free }
             if kind & 0x40 != 0 { return .cell }
             if kind & 0x20 != 0 { return .local }
