@@ -79,7 +79,8 @@ struct Inject: ParsableCommand {
         let selection: Injection.Selection =
             allFunctions ? .allFunctions : initMethods ? .initMethods : .functions(functions)
         return Injection(
-            selection: selection, atEntry: try parse(atEntry, "--at-entry"), beforeReturn: try parse(beforeReturn, "--before-return"))
+            selection: selection, atEntry: try parse(atEntry, "--at-entry"),
+            beforeReturn: try parse(beforeReturn, "--before-return"))
     }
 
     enum Outcome: Sendable {
@@ -92,13 +93,15 @@ struct Inject: ParsableCommand {
     func run() throws {
         let injection = try parsedInjection()
         let (items, errors) = Batch.collect(paths)
-        errors.forEach { Output.stderr($0) }
+        for e in errors { Output.stderr(e) }
         let single = items.count == 1 && !items[0].fromDirectory && !FileIO.isDirectory(output)
         let root = output.hasSuffix("/") && output.count > 1 ? String(output.dropLast()) : output
         let outcomes = Batch.run(items, jobs: batch.jobs, label: "inject") { item in
             Self.process(item, injection, to: single ? root : root + "/" + item.relative, strict: single)
         }
-        var failed = 0, instrumented = 0, functionCount = 0
+        var failed = 0
+        var instrumented = 0
+        var functionCount = 0
         for (item, outcome) in zip(items, outcomes) {
             switch outcome {
             case .instrumented(let report):
@@ -120,7 +123,9 @@ struct Inject: ParsableCommand {
             throw ExitCode(2)
         }
         if !quiet && !single {
-            Output.stderr("inject: \(items.count) files, \(instrumented) instrumented (\(functionCount) functions), \(failed + errors.count) errors")
+            Output.stderr(
+                "inject: \(items.count) files, \(instrumented) instrumented (\(functionCount) functions), \(failed + errors.count) errors"
+            )
         }
         if failed > 0 || !errors.isEmpty { throw ExitCode(2) }
     }

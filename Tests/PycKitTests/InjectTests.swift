@@ -45,7 +45,9 @@ struct InjectTests {
 
     // MARK: - Ground truth
 
-    @Test("--all-functions probes count what the interpreter observes: starts and normal returns", arguments: PythonVersion.all)
+    @Test(
+        "--all-functions probes count what the interpreter observes: starts and normal returns",
+        arguments: PythonVersion.all)
     func probesMatchInterpreter(version: PythonVersion) throws {
         try Require.interpreter(version)
         let dir = try Scratch(version)
@@ -65,28 +67,35 @@ struct InjectTests {
         #expect(result["original_output"] as? String == result["edited_output"] as? String)
         #expect(observed.count >= 30, "\(observed)")
         for name in Set(observed.keys).union(probed.keys).sorted() {
-            #expect(observed[name] == probed[name], "\(version) \(name): interpreter saw \(observed[name] ?? []) (starts, returns), probes \(probed[name] ?? [])")
+            #expect(
+                observed[name] == probed[name],
+                "\(version) \(name): interpreter saw \(observed[name] ?? []) (starts, returns), probes \(probed[name] ?? [])"
+            )
         }
         // Injected code takes no line of its own.
         let linesBefore = try #require(result["original_lines"] as? [String: [Int]])
         let linesAfter = try #require(result["edited_lines"] as? [String: [Int]])
         #expect(linesBefore.count >= 30)
         for (name, lines) in linesBefore.sorted(by: { $0.key < $1.key }) {
-            #expect(linesAfter[name] == lines, "\(version) \(name): lines \(linesAfter[name] ?? []) instead of \(lines)")
+            #expect(
+                linesAfter[name] == lines, "\(version) \(name): lines \(linesAfter[name] ?? []) instead of \(lines)")
         }
         // Generators and coroutines count one start, not one per resume.
         let gen = try #require(observed.first { $0.key.hasPrefix("gen:") }?.value)
         #expect(gen == [2, 2], "gen: \(gen)")
     }
 
-    @Test("the seed scenario: every __init__ path registers once; output and line numbers unchanged", arguments: PythonVersion.all)
+    @Test(
+        "the seed scenario: every __init__ path registers once; output and line numbers unchanged",
+        arguments: PythonVersion.all)
     func seedScenario(version: PythonVersion) throws {
         try Require.interpreter(version)
         let dir = try Scratch(version)
         let pyc = dir.path + "/seed.pyc"
         _ = try driver(version, "inject_seed_driver.py", ["compile", Self.fixtures + "/inject_seed.py", pyc])
         let (edited, report) = try inject(
-            pyc, Injection(selection: .initMethods, beforeReturn: try Snippet("events.Register(self)")), as: "edited.pyc")
+            pyc, Injection(selection: .initMethods, beforeReturn: try Snippet("events.Register(self)")),
+            as: "edited.pyc")
         #expect(report.functions == ["Test.__init__"])
         #expect(report.returns >= 3, "\(report)")
         let result = try json(try driver(version, "inject_seed_driver.py", ["run", pyc, edited]))
@@ -97,12 +106,16 @@ struct InjectTests {
         #expect(instrumented["extra"] as? Int == 0)
         #expect(original["output"] as? String == instrumented["output"] as? String)
         #expect((original["output"] as? String ?? "").contains("finally try"))
-        #expect(original["lines"] as? [Int] == instrumented["lines"] as? [Int], "lines \(instrumented["lines"] ?? "") instead of \(original["lines"] ?? "")")
+        #expect(
+            original["lines"] as? [Int] == instrumented["lines"] as? [Int],
+            "lines \(instrumented["lines"] ?? "") instead of \(original["lines"] ?? "")")
     }
 
     // MARK: - Names and keyword arguments
 
-    @Test("names resolve local, cell, free or global as Python's scoping does; keywords on every call convention", arguments: PythonVersion.all)
+    @Test(
+        "names resolve local, cell, free or global as Python's scoping does; keywords on every call convention",
+        arguments: PythonVersion.all)
     func namesAndKeywords(version: PythonVersion) throws {
         try Require.interpreter(version)
         let dir = try Scratch(version)
@@ -114,8 +127,10 @@ struct InjectTests {
             Injection(
                 selection: .functions(["outer"]),
                 beforeReturn: try Snippet("log.record(a, y, x, k=(1, -2.5, None, True, False, 's'), t=(a, 1), n=a)")))
-        _ = try module.inject(Injection(selection: .functions(["outer.<locals>.inner"]), atEntry: try Snippet("record(y, z, x, kw=z)")))
-        _ = try module.inject(Injection(selection: .functions(["shadow"]), beforeReturn: try Snippet("record(1, key=\"v\")")))
+        _ = try module.inject(
+            Injection(selection: .functions(["outer.<locals>.inner"]), atEntry: try Snippet("record(y, z, x, kw=z)")))
+        _ = try module.inject(
+            Injection(selection: .functions(["shadow"]), beforeReturn: try Snippet("record(1, key=\"v\")")))
 
         // The scopes the lowering chose.
         let outer = try #require(nested(module, "outer"))
@@ -166,21 +181,37 @@ struct InjectTests {
         let function = try names("g(x)")
         switch (version.major, version.minor) {
         case (2, _):
-            #expect(method == ["LOAD_GLOBAL", "LOAD_ATTR", "LOAD_FAST", "LOAD_CONST", "LOAD_CONST", "CALL_FUNCTION", "POP_TOP"])
+            #expect(
+                method == [
+                    "LOAD_GLOBAL", "LOAD_ATTR", "LOAD_FAST", "LOAD_CONST", "LOAD_CONST", "CALL_FUNCTION", "POP_TOP",
+                ])
             #expect(try b.lower(try Snippet("a.b(x, k=1)"))[5].argument == .int(1 | 1 << 8))
         case (3, 6):
-            #expect(method == ["LOAD_GLOBAL", "LOAD_ATTR", "LOAD_FAST", "LOAD_CONST", "LOAD_CONST", "CALL_FUNCTION_KW", "POP_TOP"])
+            #expect(
+                method == [
+                    "LOAD_GLOBAL", "LOAD_ATTR", "LOAD_FAST", "LOAD_CONST", "LOAD_CONST", "CALL_FUNCTION_KW", "POP_TOP",
+                ])
         case (3, 7), (3, 8), (3, 9), (3, 10):
-            #expect(method == ["LOAD_GLOBAL", "LOAD_ATTR", "LOAD_FAST", "LOAD_CONST", "LOAD_CONST", "CALL_FUNCTION_KW", "POP_TOP"])
+            #expect(
+                method == [
+                    "LOAD_GLOBAL", "LOAD_ATTR", "LOAD_FAST", "LOAD_CONST", "LOAD_CONST", "CALL_FUNCTION_KW", "POP_TOP",
+                ])
             #expect(try names("a.b(x)") == ["LOAD_GLOBAL", "LOAD_METHOD", "LOAD_FAST", "CALL_METHOD", "POP_TOP"])
         case (3, 11):
-            #expect(method == ["LOAD_GLOBAL", "LOAD_METHOD", "LOAD_FAST", "LOAD_CONST", "KW_NAMES", "PRECALL", "CALL", "POP_TOP"])
+            #expect(
+                method == [
+                    "LOAD_GLOBAL", "LOAD_METHOD", "LOAD_FAST", "LOAD_CONST", "KW_NAMES", "PRECALL", "CALL", "POP_TOP",
+                ])
             #expect(try names("x(1)") == ["PUSH_NULL", "LOAD_FAST", "LOAD_CONST", "PRECALL", "CALL", "POP_TOP"])
         case (3, 12):
-            #expect(method == ["LOAD_GLOBAL", "LOAD_ATTR", "LOAD_FAST_CHECK", "LOAD_CONST", "KW_NAMES", "CALL", "POP_TOP"])
+            #expect(
+                method == ["LOAD_GLOBAL", "LOAD_ATTR", "LOAD_FAST_CHECK", "LOAD_CONST", "KW_NAMES", "CALL", "POP_TOP"])
             #expect(try names("x(1)") == ["PUSH_NULL", "LOAD_FAST_CHECK", "LOAD_CONST", "CALL", "POP_TOP"])
         default:
-            #expect(method == ["LOAD_GLOBAL", "LOAD_ATTR", "LOAD_FAST_CHECK", "LOAD_CONST", "LOAD_CONST", "CALL_KW", "POP_TOP"])
+            #expect(
+                method == [
+                    "LOAD_GLOBAL", "LOAD_ATTR", "LOAD_FAST_CHECK", "LOAD_CONST", "LOAD_CONST", "CALL_KW", "POP_TOP",
+                ])
             #expect(try names("x(1)") == ["LOAD_FAST_CHECK", "PUSH_NULL", "LOAD_CONST", "CALL", "POP_TOP"])
         }
         #expect(function.first == "LOAD_GLOBAL")
@@ -241,7 +272,8 @@ struct InjectTests {
 
     // MARK: - Unselected code
 
-    @Test("unselected functions come back byte-identical; a missing --function is an error", arguments: PythonVersion.all)
+    @Test(
+        "unselected functions come back byte-identical; a missing --function is an error", arguments: PythonVersion.all)
     func unselectedIdentical(version: PythonVersion) throws {
         try Require.interpreter(version)
         let dir = try Scratch(version)
@@ -250,12 +282,14 @@ struct InjectTests {
         let file = try PycFile(bytes: FileIO.read(pyc))
         let original = try #require(file.code)
         let (code, report) = try version.inject(
-            Injection(selection: .functions(["Test.__init__"]), atEntry: try Snippet("events.Register(self)")), into: original)
+            Injection(selection: .functions(["Test.__init__"]), atEntry: try Snippet("events.Register(self)")),
+            into: original)
         #expect(report.functions == ["Test.__init__"])
         let writer = MarshalWriter(version: version)
         var compared = 0
         func walk(_ a: CodeObject, _ b: CodeObject, _ path: String) throws {
-            let before = a.nestedCode, after = b.nestedCode
+            let before = a.nestedCode
+            let after = b.nestedCode
             try #require(before.count == after.count)
             for (x, y) in zip(before, after) {
                 let q = path.isEmpty ? x.nameText : path + "." + x.nameText
@@ -273,7 +307,8 @@ struct InjectTests {
 
         // A name that matches nothing lists what there is.
         do {
-            _ = try version.inject(Injection(selection: .functions(["Test.nope"]), atEntry: try Snippet("f()")), into: original)
+            _ = try version.inject(
+                Injection(selection: .functions(["Test.nope"]), atEntry: try Snippet("f()")), into: original)
             Issue.record("no error for a missing function")
         } catch {
             let text = "\(error)"
@@ -291,16 +326,22 @@ struct InjectTests {
         _ = try driver(version, "inject_seed_driver.py", ["compile", Self.fixtures + "/inject_seed.py", pyc])
         let pyckit = Corpus.pyckitBinary
         let out = dir.path + "/out.pyc"
-        let ok = try Interpreters.run([pyckit, "inject", pyc, "--init-methods", "--before-return", "events.Register(self)", "-o", out])
+        let ok = try Interpreters.run([
+            pyckit, "inject", pyc, "--init-methods", "--before-return", "events.Register(self)", "-o", out,
+        ])
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ok.stderr.contains("Test.__init__"))
         let result = try json(try driver(version, "inject_seed_driver.py", ["run", pyc, out]))
         #expect((result["edited"] as? [String: Any])?["counts"] as? [Int] == [1, 1, 1, 1, 1, 1])
 
-        let bad = try Interpreters.run([pyckit, "inject", pyc, "--init-methods", "--before-return", "events.Register(self", "-o", out])
+        let bad = try Interpreters.run([
+            pyckit, "inject", pyc, "--init-methods", "--before-return", "events.Register(self", "-o", out,
+        ])
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("column 21"), "\(bad.stderr)")
-        let missing = try Interpreters.run([pyckit, "inject", pyc, "--function", "Nope.f", "--at-entry", "f()", "-o", out])
+        let missing = try Interpreters.run([
+            pyckit, "inject", pyc, "--function", "Nope.f", "--at-entry", "f()", "-o", out,
+        ])
         #expect(missing.status == 2)
         #expect(missing.stderr.hasPrefix("error: \(pyc): no function named Nope.f"), "\(missing.stderr)")
         let none = try Interpreters.run([pyckit, "inject", pyc, "--at-entry", "f()", "-o", out])

@@ -56,11 +56,13 @@ public struct InjectError: Error, Sendable, CustomStringConvertible {
         case .bytecode(let e): return e.description
         case .noSuchFunction(let names, let available):
             let shown = available.prefix(12).joined(separator: ", ") + (available.count > 12 ? ", …" : "")
-            return "no function named \(names.joined(separator: ", ")) (functions here: \(shown.isEmpty ? "none" : shown))"
+            return
+                "no function named \(names.joined(separator: ", ")) (functions here: \(shown.isEmpty ? "none" : shown))"
         case .notAFunction(let q): return "\(q) is not a function body"
         case .nothingSelected: return "no function matches the selection"
         case .verification(let findings):
-            return "the instrumented code does not verify: " + findings.prefix(3).map(\.description).joined(separator: "; ")
+            return "the instrumented code does not verify: "
+                + findings.prefix(3).map(\.description).joined(separator: "; ")
         }
     }
 }
@@ -68,7 +70,9 @@ public struct InjectError: Error, Sendable, CustomStringConvertible {
 extension PythonVersion {
     /// Lifts `module`, injects, assembles and verifies: the instrumented module, or an error.
     /// Unselected code objects come back unchanged.
-    public func inject(_ injection: Injection, into module: CodeObject) throws(InjectError) -> (code: CodeObject, report: InjectionReport) {
+    public func inject(_ injection: Injection, into module: CodeObject) throws(InjectError) -> (
+        code: CodeObject, report: InjectionReport
+    ) {
         var bytecode: Bytecode
         do {
             bytecode = try lift(module)
@@ -131,7 +135,8 @@ extension Bytecode {
                 if selected && !function { throw InjectError(.notAFunction(qualname)) }
             }
             try nested.injectNested(
-                injection, prefix: qualname + (function ? ".<locals>." : "."), parentIsClass: !function, report: &report,
+                injection, prefix: qualname + (function ? ".<locals>." : "."), parentIsClass: !function,
+                report: &report,
                 seen: &seen)
             if selected {
                 do {

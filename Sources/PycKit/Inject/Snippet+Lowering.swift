@@ -20,7 +20,9 @@ extension Bytecode {
             // inlined comprehension's variable an ordinary local slot, so a snippet naming it
             // reads that (unbound) local where Python's scoping would read the global.
             var kind: UInt8 = 0
-            for (i, n) in names.enumerated() where n == name && i < kinds.count && kinds[i] & 0x10 == 0 { kind |= kinds[i] }
+            for (i, n) in names.enumerated() where n == name && i < kinds.count && kinds[i] & 0x10 == 0 {
+                kind |= kinds[i]
+            }
             if kind & 0x80 != 0 { return .free }
             if kind & 0x40 != 0 { return .cell }
             if kind & 0x20 != 0 { return .local }
@@ -57,7 +59,9 @@ extension Bytecode {
                 return PyObject(.bytes(Array(s.utf8)))
             }
             // CPython interns constant strings made of name characters only (`all_name_chars`).
-            let nameLike = s.utf8.allSatisfy { $0 == 95 || ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) }
+            let nameLike = s.utf8.allSatisfy {
+                $0 == 95 || ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122)
+            }
             return .str(s, interned: nameLike)
         }
     }
@@ -88,14 +92,16 @@ extension Bytecode {
     /// `LOAD_GLOBAL name`, with the NULL bit where the version has one.
     func loadGlobal(_ name: String, pushNull: Bool) throws(BytecodeError) -> Instruction {
         let op = try make("LOAD_GLOBAL")
-        let arg: Argument = version.argumentShape(opcode: op.opcode) == .global ? .global(name, pushNull: pushNull) : .name(name)
+        let arg: Argument =
+            version.argumentShape(opcode: op.opcode) == .global ? .global(name, pushNull: pushNull) : .name(name)
         return Instruction(opcode: op.opcode, argument: arg)
     }
 
     /// `LOAD_ATTR name`, with the method bit where the version has one.
     func loadAttribute(_ name: String, method: Bool) throws(BytecodeError) -> Instruction {
         let op = try make("LOAD_ATTR")
-        let arg: Argument = version.argumentShape(opcode: op.opcode) == .attribute ? .attribute(name, method: method) : .name(name)
+        let arg: Argument =
+            version.argumentShape(opcode: op.opcode) == .attribute ? .attribute(name, method: method) : .name(name)
         return Instruction(opcode: op.opcode, argument: arg)
     }
 
@@ -104,7 +110,8 @@ extension Bytecode {
     mutating func withConstant(_ name: String, _ o: PyObject) throws(BytecodeError) -> Instruction {
         let op = try make(name)
         let k = addConstant(o)
-        return Instruction(opcode: op.opcode, argument: version.argumentShape(opcode: op.opcode) == .constant ? .constant(k) : .int(k))
+        return Instruction(
+            opcode: op.opcode, argument: version.argumentShape(opcode: op.opcode) == .constant ? .constant(k) : .int(k))
     }
 
     mutating func lower(_ e: Snippet.Expression, into out: inout [Instruction]) throws(BytecodeError) {
@@ -142,7 +149,8 @@ extension Bytecode {
         // The callable, with its NULL or self slot.
         var methodForm = false
         switch callee {
-        case .attribute(let base, let n, _) where traits.method != .attribute && !(traits.method == .loadMethodWithoutKeywords && hasKeywords):
+        case .attribute(let base, let n, _)
+        where traits.method != .attribute && !(traits.method == .loadMethodWithoutKeywords && hasKeywords):
             try lower(base, into: &out)
             if traits.method == .attributeMethodBit {
                 out.append(try loadAttribute(n, method: true))

@@ -129,7 +129,9 @@ struct SnippetLexer {
     static func isIdentifierPart(_ c: Character) -> Bool { c == "_" || c.isLetter || c.isNumber }
 
     mutating func next() throws(SnippetError) -> SnippetToken {
-        while i < chars.count, chars[i] == " " || chars[i] == "\t" || chars[i] == "\n" || chars[i] == "\r" || chars[i] == "\u{0C}" {
+        while i < chars.count,
+            chars[i] == " " || chars[i] == "\t" || chars[i] == "\n" || chars[i] == "\r" || chars[i] == "\u{0C}"
+        {
             if chars[i] == "\n" || chars[i] == "\r" {
                 // Only trailing line ends are allowed (one statement).
                 var k = i
@@ -144,7 +146,8 @@ struct SnippetLexer {
         guard i < chars.count else { return SnippetToken(kind: .end, column: chars.count + 1) }
         let start = i
         let c = chars[i]
-        if c.isNumber && c.isASCII || (c == "." && i + 1 < chars.count && chars[i + 1].isASCII && chars[i + 1].isNumber) {
+        if c.isNumber && c.isASCII || (c == "." && i + 1 < chars.count && chars[i + 1].isASCII && chars[i + 1].isNumber)
+        {
             return SnippetToken(kind: .number(try number()), column: start + 1)
         }
         if Self.isIdentifierStart(c) {
@@ -155,7 +158,8 @@ struct SnippetLexer {
                 word.lowercased().allSatisfy({ "rbuf".contains($0) })
             {
                 i = j
-                return SnippetToken(kind: .string(try string(prefix: word.lowercased(), prefixStart: start)), column: start + 1)
+                return SnippetToken(
+                    kind: .string(try string(prefix: word.lowercased(), prefixStart: start)), column: start + 1)
             }
             i = j
             return SnippetToken(kind: .name(word), column: start + 1)
@@ -163,7 +167,10 @@ struct SnippetLexer {
         if c == "\"" || c == "'" {
             return SnippetToken(kind: .string(try string(prefix: "", prefixStart: start)), column: start + 1)
         }
-        for op in ["**=", "//=", ">>=", "<<=", "...", "**", "//", "<<", ">>", "<=", ">=", "==", "!=", "->", ":=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "@="] {
+        for op in [
+            "**=", "//=", ">>=", "<<=", "...", "**", "//", "<<", ">>", "<=", ">=", "==", "!=", "->", ":=", "+=", "-=",
+            "*=", "/=", "%=", "&=", "|=", "^=", "@=",
+        ] {
             let n = op.count
             if i + n <= chars.count, String(chars[i..<(i + n)]) == op {
                 i += n
@@ -182,7 +189,9 @@ struct SnippetLexer {
         let start = i
         func digits(_ ok: (Character) -> Bool) -> String {
             var s = ""
-            while i < chars.count, ok(chars[i]) || (chars[i] == "_" && i + 1 < chars.count && ok(chars[i + 1]) && !s.isEmpty) {
+            while i < chars.count,
+                ok(chars[i]) || (chars[i] == "_" && i + 1 < chars.count && ok(chars[i + 1]) && !s.isEmpty)
+            {
                 if chars[i] != "_" { s.append(chars[i]) }
                 i += 1
             }
@@ -241,7 +250,9 @@ struct SnippetLexer {
         if text.count > 1, text.hasPrefix("0"), text.contains(where: { $0 != "0" }) {
             throw fail(.syntax, "leading zeros in decimal integer literals are not permitted", at: start)
         }
-        guard let v = Int64(text) else { throw fail(.unsupported, "integer literal does not fit in 64 bits", at: start) }
+        guard let v = Int64(text) else {
+            throw fail(.unsupported, "integer literal does not fit in 64 bits", at: start)
+        }
         return .int(v)
     }
 
@@ -277,7 +288,9 @@ struct SnippetLexer {
                     break
                 }
             }
-            if !triple && (c == "\n" || c == "\r") { throw fail(.syntax, "unterminated string literal", at: prefixStart) }
+            if !triple && (c == "\n" || c == "\r") {
+                throw fail(.syntax, "unterminated string literal", at: prefixStart)
+            }
             if c == "\\" && !raw {
                 i += 1
                 guard i < chars.count else { throw fail(.syntax, "unterminated string literal", at: prefixStart) }
@@ -299,7 +312,9 @@ struct SnippetLexer {
         if isBytes { return .bytes(scalars.map { UInt8(truncatingIfNeeded: $0) }) }
         var s = ""
         for v in scalars {
-            guard let u = Unicode.Scalar(v) else { throw fail(.unsupported, "lone surrogates are not supported", at: prefixStart) }
+            guard let u = Unicode.Scalar(v) else {
+                throw fail(.unsupported, "lone surrogates are not supported", at: prefixStart)
+            }
             s.unicodeScalars.append(u)
         }
         return .string(s, unicodePrefix: prefix.contains("u"))
@@ -387,7 +402,9 @@ struct SnippetParser {
             throw lexError
         }
         if case .end = current.kind { throw fail(.syntax, "empty snippet: expected an expression", at: current) }
-        if case .name(let w) = current.kind, pythonKeywords.contains(w) && !["lambda", "not", "await", "yield"].contains(w) {
+        if case .name(let w) = current.kind,
+            pythonKeywords.contains(w) && !["lambda", "not", "await", "yield"].contains(w)
+        {
             throw fail(.syntax, "'\(w)' starts a statement, not an expression statement", at: current)
         }
         let e = try parseExpressionList()
@@ -414,7 +431,9 @@ struct SnippetParser {
         switch current.kind {
         case .end: throw fail(.syntax, "unexpected end of snippet", at: current)
         case .op(let o):
-            let binary: Set<String> = ["+", "-", "*", "/", "//", "%", "**", "@", "<<", ">>", "&", "|", "^", "<", ">", "==", "!=", "<=", ">="]
+            let binary: Set<String> = [
+                "+", "-", "*", "/", "//", "%", "**", "@", "<<", ">>", "&", "|", "^", "<", ">", "==", "!=", "<=", ">=",
+            ]
             if binary.contains(o) { throw fail(.unsupported, "operator '\(o)' is not supported", at: current) }
             if o == "[" { throw fail(.unsupported, "subscripts are not supported", at: current) }
             if o == ":=" { throw fail(.unsupported, "assignment expressions are not supported", at: current) }
@@ -456,7 +475,9 @@ struct SnippetParser {
                 default: break
                 }
             }
-            throw fail(.unsupported, "unary '\(sign.kind == .op("-") ? "-" : "+")' is supported on number literals only", at: sign)
+            throw fail(
+                .unsupported, "unary '\(sign.kind == .op("-") ? "-" : "+")' is supported on number literals only",
+                at: sign)
         }
         if case .name(let w) = current.kind, ["lambda", "not", "await", "yield"].contains(w) {
             throw fail(.unsupported, "'\(w)' is not supported", at: current)
@@ -510,7 +531,9 @@ struct SnippetParser {
             } else {
                 let value = try parseExpression()
                 if isOp("=") { throw fail(.syntax, "expression cannot contain assignment", at: argStart) }
-                if !keywords.isEmpty { throw fail(.syntax, "positional argument follows keyword argument", at: argStart) }
+                if !keywords.isEmpty {
+                    throw fail(.syntax, "positional argument follows keyword argument", at: argStart)
+                }
                 if case .name("for") = current.kind {
                     throw fail(.unsupported, "generator expressions are not supported", at: current)
                 }

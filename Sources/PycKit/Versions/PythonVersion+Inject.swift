@@ -68,7 +68,8 @@ extension PythonVersion {
                 prologue: [], prologueEnd: [], plainStringsAreBytes: true)
         case (3, 6):
             return InjectTraits(
-                call: .keywordNamesOnStack, method: .attribute, null: .none, globalPushesNull: false, loadLocal: "LOAD_FAST",
+                call: .keywordNamesOnStack, method: .attribute, null: .none, globalPushesNull: false,
+                loadLocal: "LOAD_FAST",
                 prologue: [], prologueEnd: [], plainStringsAreBytes: false)
         case (3, 7), (3, 8), (3, 9):
             return InjectTraits(
@@ -77,10 +78,12 @@ extension PythonVersion {
         case (3, 10):
             return InjectTraits(
                 call: .keywordNamesOnStack, method: .loadMethodWithoutKeywords, null: .none, globalPushesNull: false,
-                loadLocal: "LOAD_FAST", prologue: ["GEN_START"], prologueEnd: ["GEN_START"], plainStringsAreBytes: false)
+                loadLocal: "LOAD_FAST", prologue: ["GEN_START"], prologueEnd: ["GEN_START"], plainStringsAreBytes: false
+            )
         case (3, 11):
             return InjectTraits(
-                call: .kwNamesPrecall, method: .loadMethod, null: .pushBefore, globalPushesNull: true, loadLocal: "LOAD_FAST",
+                call: .kwNamesPrecall, method: .loadMethod, null: .pushBefore, globalPushesNull: true,
+                loadLocal: "LOAD_FAST",
                 prologue: Self.resumePrologue, prologueEnd: ["RESUME"], plainStringsAreBytes: false)
         case (3, 12):
             return InjectTraits(
@@ -95,7 +98,9 @@ extension PythonVersion {
         }
     }
 
-    private static let resumePrologue: Set<String> = ["MAKE_CELL", "COPY_FREE_VARS", "RETURN_GENERATOR", "POP_TOP", "RESUME"]
+    private static let resumePrologue: Set<String> = [
+        "MAKE_CELL", "COPY_FREE_VARS", "RETURN_GENERATOR", "POP_TOP", "RESUME",
+    ]
 
     /// Whether code objects carry `co_qualname` (3.11+); before, it is derived from the nesting.
     public var hasQualname: Bool { codeLayout.contains(.qualname) }
