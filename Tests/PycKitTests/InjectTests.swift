@@ -111,6 +111,24 @@ struct InjectTests {
             "lines \(instrumented["lines"] ?? "") instead of \(original["lines"] ?? "")")
     }
 
+    @Test("qualified names derived from the nesting (<= 3.10) equal 3.11's co_qualname", arguments: PythonVersion.all.filter { !$0.hasQualname })
+    func derivedQualnames(version: PythonVersion) throws {
+        try Require.interpreter(version)
+        try Require.interpreter(.v3_11)
+        func names(_ v: PythonVersion) throws -> Set<String> {
+            let dir = try Scratch(v)
+            let pyc = dir.path + "/program.pyc"
+            _ = try driver(v, "inject_driver.py", ["compile", pyc])
+            let code = try #require(try PycFile(bytes: FileIO.read(pyc)).code)
+            return Set(try v.inject(Injection(selection: .allFunctions, atEntry: try Snippet("f()")), into: code).report.functions)
+        }
+        let derived = try names(version)
+        let reference = try names(.v3_11)
+        #expect(derived.count >= 30)
+        #expect(derived.isSubset(of: reference), "\(derived.subtracting(reference).sorted())")
+        if version.major == 3 { #expect(derived == reference, "\(reference.subtracting(derived).sorted())") }
+    }
+
     // MARK: - Names and keyword arguments
 
     @Test(
