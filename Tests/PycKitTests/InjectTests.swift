@@ -239,6 +239,18 @@ struct InjectTests {
         }
     }
 
+    @Test("a string constant never lands in an empty pool's docstring slot", arguments: PythonVersion.all)
+    func docstringSlot(version: PythonVersion) throws {
+        var template = CodeObject()
+        template.flags = CodeFlags.optimized
+        template.name = version.newName("f")
+        template.names = .tuple([])
+        var b = Bytecode(version: version, template: template)
+        _ = try b.lower(try Snippet("trace('text')"))
+        #expect(b.constants.first == .value(.none))
+        #expect(b.constants.count == 2)
+    }
+
     // MARK: - Snippet errors
 
     @Test("snippet errors name the column")

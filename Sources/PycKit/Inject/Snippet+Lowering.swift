@@ -39,6 +39,9 @@ extension Bytecode {
     /// when assembling. The instructions have no position: ``insert(_:before:)`` gives them the
     /// position of the instruction they precede.
     public mutating func lower(_ snippet: Snippet) throws(BytecodeError) -> [Instruction] {
+        // A function's docstring is its co_consts[0] when that is a string (Objects/funcobject.c):
+        // an empty pool gets None first, so a string constant of the snippet never becomes one.
+        if constants.isEmpty && template.flags & CodeFlags.optimized != 0 { _ = addConstant(.none) }
         var out: [Instruction] = []
         try lower(snippet.expression, into: &out)
         out.append(try make("POP_TOP"))
