@@ -17,7 +17,7 @@ public struct Pyckit: ParsableCommand {
               pyckit rewrite --layer marshal --check /path/to/Lib
             """,
         version: "0.1.0",
-        subcommands: [Info.self, Dis.self, Rewrite.self, Verify.self, Inject.self]
+        subcommands: [Info.self, Dis.self, Rewrite.self, Verify.self, Inject.self, Demo.self]
     )
 
     public init() {}
