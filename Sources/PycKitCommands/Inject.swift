@@ -24,7 +24,7 @@ struct Inject: ParsableCommand {
             (--init-methods). Unselected code objects are written back byte-identical.
 
             Examples:
-              pyckit inject app.pyc --init-methods --before-return 'events.Register(self)' -o app.pyc
+              pyckit inject app.pyc --init-methods --require-local self --before-return 'events.Register(self)' -o app.pyc
               pyckit inject build/ --all-functions --at-entry 'probe.enter()' --before-return 'probe.leave()' -o out/
               pyckit inject m.pyc --function 'outer.<locals>.inner' --at-entry 'trace.enter(__name__, "inner", depth=1)' -o m2.pyc
             """
@@ -47,6 +47,14 @@ struct Inject: ParsableCommand {
 
     @Option(help: "Snippet to run before every return of a selected function.")
     var beforeReturn: String?
+
+    @Option(
+        name: .customLong("require-local"),
+        help: ArgumentHelp(
+            "Skip selected functions without a parameter or local variable of this name (repeatable).",
+            discussion: "E.g. --init-methods --require-local self: a metaclass's __init__(cls, ...) has no self, "
+                + "which Python would read as a global there."))
+    var requiredLocals: [String] = []
 
     @Option(name: .shortAndLong, help: "Output file (one input file) or directory (mirrors the input tree).")
     var output: String
@@ -80,7 +88,7 @@ struct Inject: ParsableCommand {
             allFunctions ? .allFunctions : initMethods ? .initMethods : .functions(functions)
         return Injection(
             selection: selection, atEntry: try parse(atEntry, "--at-entry"),
-            beforeReturn: try parse(beforeReturn, "--before-return"))
+            beforeReturn: try parse(beforeReturn, "--before-return"), requiredLocals: requiredLocals)
     }
 
     enum Outcome: Sendable {
@@ -102,15 +110,22 @@ struct Inject: ParsableCommand {
         var failed = 0
         var instrumented = 0
         var functionCount = 0
+        var skippedCount = 0
         for (item, outcome) in zip(items, outcomes) {
             switch outcome {
             case .instrumented(let report):
                 instrumented += 1
                 functionCount += report.functions.count
+                skippedCount += report.skipped.count
                 if !quiet && single {
                     Output.stderr(
                         "\(item.path): instrumented \(report.functions.count) functions (\(report.entries) entries, \(report.returns) returns): "
                             + report.functions.joined(separator: ", "))
+                    if !report.skipped.isEmpty {
+                        Output.stderr(
+                            "\(item.path): skipped \(report.skipped.count) without \(requiredLocals.joined(separator: ", ")): "
+                                + report.skipped.joined(separator: ", "))
+                    }
                 }
             case .unchanged: break
             case .failed(let message):
@@ -124,7 +139,9 @@ struct Inject: ParsableCommand {
         }
         if !quiet && !single {
             Output.stderr(
-                "inject: \(items.count) files, \(instrumented) instrumented (\(functionCount) functions), \(failed + errors.count) errors"
+                "inject: \(items.count) files, \(instrumented) instrumented (\(functionCount) functions"
+                    + (requiredLocals.isEmpty ? "" : ", \(skippedCount) skipped without \(requiredLocals.joined(separator: ", "))")
+                    + "), \(failed + errors.count) errors"
             )
         }
         if failed > 0 || !errors.isEmpty { throw ExitCode(2) }

@@ -346,6 +346,61 @@ struct InjectTests {
         }
     }
 
+    // MARK: - Required locals
+
+    @Test("--require-local self skips a metaclass __init__(cls, ...) that would read self as a global", arguments: PythonVersion.all)
+    func requiredLocals(version: PythonVersion) throws {
+        try Require.interpreter(version)
+        let dir = try Scratch(version)
+        let source = """
+            class events(object):
+                log = []
+
+                @staticmethod
+                def Register(obj):
+                    events.log.append(type(obj).__name__)
+
+
+            class Meta(type):
+                def __init__(cls, name, bases, namespace):
+                    super(Meta, cls).__init__(name, bases, namespace)
+
+
+            class Base(object):
+                def __init__(self, x):
+                    self.x = x
+
+
+            Plain = Meta("Plain", (object,), {})
+            Base(1)
+            print(",".join(events.log))
+
+            """
+        try source.write(toFile: dir.path + "/meta.py", atomically: true, encoding: .utf8)
+        let pyc = dir.path + "/meta.pyc"
+        let python = try #require(Interpreters.python(version))
+        let compiled = try Interpreters.run([
+            python, "-c", "import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)",
+            dir.path + "/meta.py", pyc,
+        ])
+        try #require(compiled.status == 0, "\(compiled.stderr)")
+        let snippet = try Snippet("events.Register(self)")
+
+        // Without the requirement Python's scoping applies: `self` is a global in Meta.__init__.
+        let (plain, plainReport) = try inject(pyc, Injection(selection: .initMethods, beforeReturn: snippet), as: "plain.pyc")
+        #expect(plainReport.functions == ["Meta.__init__", "Base.__init__"])
+        let failing = try Interpreters.run([python, plain])
+        #expect(failing.status != 0 && failing.stderr.contains("NameError"), "\(failing.stdout)\(failing.stderr)")
+
+        let (guarded, report) = try inject(
+            pyc, Injection(selection: .initMethods, beforeReturn: snippet, requiredLocals: ["self"]), as: "guarded.pyc")
+        #expect(report.functions == ["Base.__init__"])
+        #expect(report.skipped == ["Meta.__init__"])
+        let ran = try Interpreters.run([python, guarded])
+        #expect(ran.status == 0, "\(ran.stderr)")
+        #expect(ran.stdout == "Base\n")
+    }
+
     // MARK: - Command line
 
     @Test("pyckit inject: the seed scenario through the CLI, usage errors exit 2 with the column")

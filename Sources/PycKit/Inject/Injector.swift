@@ -17,11 +17,19 @@ public struct Injection: Sendable, Hashable {
     public var atEntry: Snippet?
     /// Runs before every return instruction (not at yields); the return value stays untouched.
     public var beforeReturn: Snippet?
+    /// Of the selected functions, only those that have a parameter or local (or cell or free)
+    /// variable of each of these names are instrumented; the others are reported as skipped.
+    /// E.g. `["self"]` with `.initMethods`: a metaclass's `__init__(cls, …)` has no `self`,
+    /// and Python would read `self` there as a global (a `NameError` at run time).
+    public var requiredLocals: [String]
 
-    public init(selection: Selection, atEntry: Snippet? = nil, beforeReturn: Snippet? = nil) {
+    public init(
+        selection: Selection, atEntry: Snippet? = nil, beforeReturn: Snippet? = nil, requiredLocals: [String] = []
+    ) {
         self.selection = selection
         self.atEntry = atEntry
         self.beforeReturn = beforeReturn
+        self.requiredLocals = requiredLocals
     }
 }
 
@@ -32,6 +40,9 @@ public struct InjectionReport: Sendable, Equatable {
     /// Snippet copies placed at entries and before returns.
     public var entries = 0
     public var returns = 0
+    /// Selected functions left alone because they lack a required local
+    /// (``Injection/requiredLocals``).
+    public var skipped: [String] = []
     public init() {}
 }
 
@@ -138,7 +149,9 @@ extension Bytecode {
                 injection, prefix: qualname + (function ? ".<locals>." : "."), parentIsClass: !function,
                 report: &report,
                 seen: &seen)
-            if selected {
+            if selected, injection.requiredLocals.contains(where: { nested.scope(of: $0) == .global }) {
+                report.skipped.append(qualname)
+            } else if selected {
                 do {
                     if let s = injection.beforeReturn { report.returns += try nested.injectBeforeReturns(s) }
                     if let s = injection.atEntry {
