@@ -53,15 +53,19 @@ def find_interpreter(root, version):
     return None
 
 
-def clean_env():
+def clean_env(path=None):
+    """The environment of every interpreter run: no PYTHON* variables but PYTHONDONTWRITEBYTECODE,
+    and PYTHONPATH when `path` (directories) is given."""
     env = {k: v for k, v in os.environ.items() if not k.startswith('PYTHON')}
     env['PYTHONDONTWRITEBYTECODE'] = '1'
+    if path:
+        env['PYTHONPATH'] = os.pathsep.join(path)
     return env
 
 
-def run(cmd, **kwargs):
+def run(cmd, path=None, **kwargs):
     return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
-                          env=clean_env(), **kwargs)
+                          env=clean_env(path), **kwargs)
 
 
 def sha256(path):
@@ -103,6 +107,9 @@ class Version:
             self.flags += ['-X', 'frozen_modules=off']    # startup modules from .pyc, not frozen
         self.rewritten_python = python
         self.rewritten_flags = list(self.flags)
+        # --path directories: on PYTHONPATH of rewritten runs (3.8+), copied into the copied
+        # prefix's lib-dynload (2.7-3.7, whose test subprocesses run with -E or -I too)
+        self.rewritten_path = [os.path.abspath(d) for d in (args.path or [])]
         self.placement_root = None          # where the placed .pyc live (checked for strays)
         self.manifest_path = os.path.join(self.work, 'manifest.json')
         self.problems = []                  # proof failures (fatal)
@@ -114,12 +121,15 @@ class Version:
         t0 = time.time()
         os.makedirs(self.work)
         rewritten = os.path.join(self.work, 'rewritten')
-        cmd = [pyckit, 'rewrite', corpus, '-o', rewritten, '--quiet'] + shlex.split(self.args.rewrite_args)
+        if self.args.inject is not None:
+            cmd = [pyckit, 'inject', corpus, '-o', rewritten, '--quiet'] + shlex.split(self.args.inject)
+        else:
+            cmd = [pyckit, 'rewrite', corpus, '-o', rewritten, '--quiet'] + shlex.split(self.args.rewrite_args)
         if self.args.jobs:
             cmd += ['--jobs', str(self.args.jobs)]
         p = run(cmd)
         if p.returncode != 0:
-            raise SetupError('pyckit rewrite failed (%d): %s' % (p.returncode, (p.stderr or p.stdout).strip()[-2000:]))
+            raise SetupError('pyckit %s failed (%d): %s' % (cmd[1], p.returncode, (p.stderr or p.stdout).strip()[-2000:]))
         self.times['rewrite'] = time.time() - t0
         t1 = time.time()
         if self.vinfo >= (3, 8):
@@ -130,7 +140,8 @@ class Version:
         else:
             self.copy_prefix()
         p = run([self.rewritten_python] + self.rewritten_flags +
-                [os.path.join(HERE, 'layout.py'), '--from', rewritten, '--manifest', self.manifest_path])
+                [os.path.join(HERE, 'layout.py'), '--from', rewritten, '--manifest', self.manifest_path],
+                path=self.rewritten_path)
         if p.returncode != 0:
             raise SetupError('layout failed: ' + (p.stderr or p.stdout).strip()[-2000:])
         log('[%s] %s' % (self.name, p.stdout.strip()))
@@ -159,6 +170,15 @@ class Version:
         shutil.copytree(lib, os.path.join(copy, os.path.relpath(lib, prefix)), symlinks=True,
                         ignore=shutil.ignore_patterns('__pycache__', '*.pyc', '*.pyo', '*.a', 'site-packages'))
         os.makedirs(os.path.join(copy, os.path.relpath(lib, prefix), 'site-packages'))
+        # --path modules go to lib-dynload: on sys.path from the start (site-packages is added
+        # only after site.py has imported os, whose instrumented code may already need them)
+        # and, like site-packages, outside what the proofs count as the standard library
+        dynload = os.path.join(copy, os.path.relpath(lib, prefix), 'lib-dynload')
+        for d in self.rewritten_path:
+            for name in os.listdir(d):
+                if name.endswith('.py'):
+                    shutil.copy2(os.path.join(d, name), os.path.join(dynload, name))
+        self.rewritten_path = []
         self.rewritten_python = exe
         self.placement_root = os.path.join(copy, os.path.relpath(lib, prefix))
 
@@ -167,7 +187,8 @@ class Version:
         rewritten files: `-v` makes the import system name the file each code object came from."""
         out = os.path.join(self.work, 'probe.json')
         p = run([self.rewritten_python] + self.rewritten_flags + ['-v', os.path.join(HERE, 'run_regrtest.py'),
-                 '--probe', '--out', out, '--manifest', self.manifest_path], cwd=self.work)
+                 '--probe', '--out', out, '--manifest', self.manifest_path], cwd=self.work,
+                path=self.rewritten_path)
         if p.returncode != 0:
             raise SetupError('the -v probe (%s) exited %s; last lines:\n%s' % (
                 ' '.join(p.args), describe_exit(p.returncode), '\n'.join(p.stderr.strip().splitlines()[-15:])))
@@ -249,7 +270,8 @@ class Version:
         with open(logpath, 'w') as logf:
             logf.write('$ %s\n' % ' '.join(shlex.quote(c) for c in cmd))
             logf.flush()
-            proc = subprocess.Popen(cmd, cwd=cwd, stdout=logf, stderr=subprocess.STDOUT, env=clean_env(),
+            proc = subprocess.Popen(cmd, cwd=cwd, stdout=logf, stderr=subprocess.STDOUT,
+                                    env=clean_env(self.rewritten_path if rewritten else None),
                                     start_new_session=True)
             try:
                 proc.wait(timeout=self.args.timeout)
@@ -270,6 +292,19 @@ class Version:
 
 class SetupError(Exception):
     pass
+
+
+def run_program(version, args):
+    """--program: runs FILE on the rewritten library (cwd: its own directory under the work
+    directory); returns (passed, exit description, output)."""
+    cwd = os.path.join(version.work, 'cwd', 'program')
+    os.makedirs(cwd)
+    cmd = [version.rewritten_python] + version.rewritten_flags + [os.path.abspath(args.program)]
+    try:
+        p = run(cmd, path=version.rewritten_path, cwd=cwd, timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        return False, 'timeout after %ds' % args.timeout, ''
+    return p.returncode == 0, describe_exit(p.returncode), (p.stdout + p.stderr).rstrip()
 
 
 def run_version(version, tests, args, lock):
@@ -304,6 +339,13 @@ def run_version(version, tests, args, lock):
             with lock:
                 log('[%s] %-9s %-18s %-7s %6.1fs' % (version.name, m, t, r['state'], r['seconds']))
     version.times['tests'] = time.time() - t1
+    program_failed = False
+    if args.program:
+        t2 = time.time()
+        passed, how, output = run_program(version, args)
+        version.times['program'] = time.time() - t2
+        program_failed = not passed
+        summary['program'] = (os.path.basename(args.program), passed, how, output)
     version.check_untouched()
     loads = 0
     marker_objects = 0
@@ -356,6 +398,8 @@ def run_version(version, tests, args, lock):
     summary['regressions'] = regressions
     if version.problems:
         summary['status'] = 'PROOF FAILED'
+    elif program_failed:
+        summary['status'] = 'PROGRAM FAILED'
     elif regressions:
         summary['status'] = 'WORSE: ' + ', '.join(regressions)
     else:
@@ -371,6 +415,11 @@ def print_version(s, args):
         for t, u, r, ut, rt, note in s['rows']:
             log('   %-20s %-10s %-10s %8s %8s  %s' % (t, u, r, '' if ut is None else '%.1fs' % ut,
                                                     '' if rt is None else '%.1fs' % rt, note))
+    if s.get('program'):
+        name, passed, how, output = s['program']
+        log('   program %s on the rewritten library: %s (%s)' % (name, 'passed' if passed else 'FAILED', how))
+        for line in output.splitlines()[-40:]:
+            log('     | ' + line)
     if s.get('times'):
         log('   time: ' + ', '.join('%s %s' % (k, fmt_seconds(v)) for k, v in s['times'].items()) +
             ' (cpu: user+sys of all processes)')
@@ -390,6 +439,14 @@ def main(argv):
     parser.add_argument('--corpus', required=True)
     parser.add_argument('--rewrite-args', default=DEFAULT_REWRITE,
                         help='arguments for pyckit rewrite (default: %(default)r)')
+    parser.add_argument('--inject', metavar='ARGS',
+                        help="run `pyckit inject ARGS` instead of pyckit rewrite, e.g. --inject \"--all-functions "
+                             "--at-entry '__import__(\\\"probe\\\").enter()' ...\" (see README)")
+    parser.add_argument('--path', action='append', metavar='DIR',
+                        help='a directory of modules the rewritten runs import (probe modules): on PYTHONPATH '
+                             '(3.8+) or copied into the copied prefix\'s lib-dynload (2.7-3.7); repeatable')
+    parser.add_argument('--program', metavar='FILE',
+                        help='also run FILE on the rewritten library; a non-zero exit fails the version')
     parser.add_argument('--marker', dest='marker', action='store_true', default=None,
                         help='require NOP padding in every loaded code object (default: on with --pad-nops)')
     parser.add_argument('--no-marker', dest='marker', action='store_false')
@@ -406,7 +463,7 @@ def main(argv):
     parser.add_argument('--list-versions', action='store_true', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.marker is None:
-        args.marker = '--pad-nops' in shlex.split(args.rewrite_args)
+        args.marker = args.inject is None and '--pad-nops' in shlex.split(args.rewrite_args)
     versions = args.versions or ALL_VERSIONS
     for v in versions:
         if not re.match(r'^\d\.\d+$', v):
@@ -414,15 +471,15 @@ def main(argv):
     if args.list_versions:          # for exec-tests.sh: which corpora to build
         print(' '.join(versions))
         return 0
-    tests = args.tests.split(',') if args.tests else TESTS
+    tests = [] if args.tests == 'none' else args.tests.split(',') if args.tests else TESTS
     root = os.environ.get('PYENV_ROOT')
     if not root and shutil.which('pyenv'):
         root = run(['pyenv', 'root']).stdout.strip()
     root = root or os.path.expanduser('~/.pyenv')
     work = args.work or tempfile.mkdtemp(prefix='pyckit-exec-')
     os.makedirs(work, exist_ok=True)
-    log('exec-tests: rewrite %s; marker %s; jobs %d; work %s' % (args.rewrite_args, 'on' if args.marker else 'off',
-                                                                  args.jobs, work))
+    what = ('inject ' + args.inject) if args.inject is not None else ('rewrite ' + args.rewrite_args)
+    log('exec-tests: %s; marker %s; jobs %d; work %s' % (what, 'on' if args.marker else 'off', args.jobs, work))
     summaries = []
     lock = threading.Lock()
     for v in versions:
@@ -444,7 +501,7 @@ def main(argv):
         print_version(s, args)
         summaries.append(s)
     log('')
-    log('== summary (rewrite %s)' % args.rewrite_args)
+    log('== summary (%s)' % what)
     log('   %-7s %-8s %-8s %5s %5s %5s %5s  %s' % ('version', 'wall', 'cpu', 'pass', 'skip', 'fail', 'worse',
                                                     'status'))
     failed = False
