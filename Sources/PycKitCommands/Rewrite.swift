@@ -18,6 +18,11 @@ struct Rewrite: ParsableCommand {
             a relayout stress test whose output still runs. Edited code is verified before it is \
             written.
 
+            --timing (abstract only) prints, even with -q, the CPU time (thread CPU clock) and \
+            elapsed time spent in lift, assemble (including freeing the lifted form), --pad-nops \
+            and verification, each measured around exactly those calls on the worker thread and \
+            summed over the files: no reading, unmarshalling, marshalling or writing.
+
             With --check the result is compared with the input, each file that differs is printed \
             with the first differing offset, and the exit status is 1 if any differs. With -o the \
             results are written: OUT is a file for a single input file, otherwise a directory that \
@@ -56,6 +61,9 @@ struct Rewrite: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print nothing but differences and errors.")
     var quiet = false
 
+    @Flag(help: "With --layer abstract: print the CPU and elapsed time of lift and assemble alone (even with -q).")
+    var timing = false
+
     @OptionGroup var batch: BatchOptions
 
     func validate() throws {
@@ -64,6 +72,7 @@ struct Rewrite: ParsableCommand {
         }
         if inPlace && output != nil { throw ValidationError("--in-place and -o exclude each other") }
         if padNops && layer != .abstract { throw ValidationError("--pad-nops needs --layer abstract") }
+        if timing && layer != .abstract { throw ValidationError("--timing needs --layer abstract") }
     }
 
     enum Outcome: Sendable {
@@ -88,8 +97,10 @@ struct Rewrite: ParsableCommand {
         }
         var identical = 0, differ = 0, failed = 0, written = 0
         var floors = AssemblyStatistics()
-        for (item, (outcome, statistics)) in zip(items, outcomes) {
+        var times = PhaseTimes()
+        for (item, (outcome, statistics, phaseTimes)) in zip(items, outcomes) {
             floors += statistics
+            times += phaseTimes
             switch outcome {
             case .identical: identical += 1
             case .written: written += 1
@@ -116,6 +127,7 @@ struct Rewrite: ParsableCommand {
                     "assembled \(floors.codeObjects) code objects; floors kept: declared co_stacksize above the computed depth in \(floors.stackSizeFloors), EXTENDED_ARG prefixes beyond need on \(floors.extendedArgFloors) instructions")
             }
         }
+        if timing { Output.stderr(times.summary) }
         if failed > 0 || !errors.isEmpty { throw ExitCode(2) }
         if differ > 0 { throw ExitCode(1) }
     }
@@ -132,15 +144,17 @@ struct Rewrite: ParsableCommand {
 
     static func process(
         _ item: BatchItem, layer: Layer, padNops: Bool, check: Bool, to destination: String?
-    ) -> (Outcome, AssemblyStatistics) {
+    ) -> (Outcome, AssemblyStatistics, PhaseTimes) {
         var floors = AssemblyStatistics()
-        let outcome = process(item, layer: layer, padNops: padNops, check: check, to: destination, floors: &floors)
-        return (outcome, floors)
+        var times = PhaseTimes()
+        let outcome = process(
+            item, layer: layer, padNops: padNops, check: check, to: destination, floors: &floors, times: &times)
+        return (outcome, floors, times)
     }
 
     static func process(
         _ item: BatchItem, layer: Layer, padNops: Bool, check: Bool, to destination: String?,
-        floors: inout AssemblyStatistics
+        floors: inout AssemblyStatistics, times: inout PhaseTimes
     ) -> Outcome {
         do {
             let input = try FileIO.read(item.path)
@@ -158,15 +172,24 @@ struct Rewrite: ParsableCommand {
                 var file = try PycFile(bytes: input)
                 let version = file.version
                 guard case .code(let code) = file.object.value else { return .failed("the top-level object is not a code object") }
-                var bytecode = try version.lift(code)
-                if padNops {
-                    bytecode.padWithNops()
-                }
                 var statistics = AssemblyStatistics()
-                let assembled = try version.assemble(bytecode, statistics: &statistics)
+                var clock = PhaseTimes.Instant.now()
+                let assembled: CodeObject
+                do {
+                    var bytecode = try version.lift(code)
+                    PhaseTimes.add(&times.lift, since: &clock)
+                    if padNops {
+                        bytecode.padWithNops()
+                        PhaseTimes.add(&times.pad, since: &clock)
+                    }
+                    assembled = try version.assemble(bytecode, statistics: &statistics)
+                }  // the lifted form is freed here, inside the assemble measurement
+                PhaseTimes.add(&times.assemble, since: &clock)
                 floors = statistics
                 if padNops {
-                    if let finding = version.verify(assembled).first { return .failed("verification: \(finding)") }
+                    let finding = version.verify(assembled).first
+                    PhaseTimes.add(&times.verify, since: &clock)
+                    if let finding { return .failed("verification: \(finding)") }
                 }
                 detail = { assembled.firstDifference(from: code) }
                 file.object.value = .code(assembled)

@@ -11,16 +11,71 @@ extension PythonVersion {
 
     /// Assembles, counting where the floors of ARCHITECTURE.md "Fidelity" decided a value.
     public func assemble(_ bytecode: Bytecode, statistics: inout AssemblyStatistics) throws(BytecodeError) -> CodeObject {
+        try assemble(bytecode, statistics: &statistics, scratch: AssemblyScratch())
+    }
+
+    /// Assembles with working arrays shared by the nested code objects.
+    func assemble(
+        _ bytecode: Bytecode, statistics: inout AssemblyStatistics, scratch: AssemblyScratch
+    ) throws(BytecodeError) -> CodeObject {
         var assembler = Assembler(version: self, bytecode: bytecode)
-        return try assembler.run(statistics: &statistics).code
+        return try assembler.run(statistics: &statistics, layout: false, scratch: scratch).code
     }
 
     /// Assembles and also returns the layout (instruction offsets), for the verifier and tests.
     func assembleWithLayout(_ bytecode: Bytecode) throws(BytecodeError) -> (code: CodeObject, layout: AssembledLayout) {
         var assembler = Assembler(version: self, bytecode: bytecode)
         var statistics = AssemblyStatistics()
-        return try assembler.run(statistics: &statistics)
+        return try assembler.run(statistics: &statistics, layout: true, scratch: AssemblyScratch())
     }
+}
+
+/// The assembler's working arrays, reused from one code object to the next (a file's nested code
+/// objects are assembled one after the other), so that their memory is allocated once.
+final class AssemblyScratch {
+    struct Buffers {
+        var elementIndex: [Int] = []
+        /// Opcodes, resolved arguments, jump targets, blocks.
+        var columns = StackDepthColumns()
+        var prefixes: [Int] = []
+        var positions: [SourcePosition] = []
+        var labelIndex: [Int] = []
+        var pendingJumps: [(instruction: Int, label: Bytecode.Label)] = []
+        var blockIndexById: [Int] = []
+        var openBlocks: [Int] = []
+        var jumps: [Int] = []
+        var handlerTargets: [Int] = []
+        var offsets: [Int] = []
+        var runs: [LocationTable.Run] = []
+        var depthHandlers: [StackDepthHandler] = []
+        var depth = StackDepthStorage()
+    }
+    private var buffers = Buffers()
+
+    /// The buffers, emptied (their memory kept); hand them back with ``give(_:)``.
+    func take() -> Buffers {
+        var b = buffers
+        buffers = Buffers()
+        b.elementIndex.removeAll(keepingCapacity: true)
+        b.columns.opcodes.removeAll(keepingCapacity: true)
+        b.columns.opargs.removeAll(keepingCapacity: true)
+        b.columns.jumpTargets.removeAll(keepingCapacity: true)
+        b.columns.handlers.removeAll(keepingCapacity: true)
+        b.prefixes.removeAll(keepingCapacity: true)
+        b.positions.removeAll(keepingCapacity: true)
+        b.labelIndex.removeAll(keepingCapacity: true)
+        b.pendingJumps.removeAll(keepingCapacity: true)
+        b.blockIndexById.removeAll(keepingCapacity: true)
+        b.openBlocks.removeAll(keepingCapacity: true)
+        b.jumps.removeAll(keepingCapacity: true)
+        b.handlerTargets.removeAll(keepingCapacity: true)
+        b.offsets.removeAll(keepingCapacity: true)
+        b.runs.removeAll(keepingCapacity: true)
+        b.depthHandlers.removeAll(keepingCapacity: true)
+        return b
+    }
+
+    func give(_ b: Buffers) { buffers = b }
 }
 
 /// What an assembly run computed, and where a remembered floor won over the computed value.
@@ -70,23 +125,10 @@ private struct Assembler {
         BytecodeError(kind, at: index, in: codeName)
     }
 
-    /// One instruction being laid out.
-    struct Slot {
-        var element: Int
-        var opcode: UInt8
-        /// Resolved argument (jumps: recomputed each round).
-        var value: Int
-        var jump: Int?  // target instruction index
-        var prefixes: Int
-        var caches: Int
-        var hasArgument: Bool
-        var position: SourcePosition
-        var block: Int?  // index into `blocks`
-        /// Whether the instruction carries `setLinesAtOpcode` (read from its element).
-        var hasLinesAtOpcode: Bool
-    }
-
-    mutating func run(statistics: inout AssemblyStatistics) throws(BytecodeError) -> (code: CodeObject, layout: AssembledLayout) {
+    /// Assembles; `layout` also fills the stack-depth view of ``AssembledLayout`` (for the verifier).
+    mutating func run(
+        statistics: inout AssemblyStatistics, layout wantsLayout: Bool, scratch: AssemblyScratch
+    ) throws(BytecodeError) -> (code: CodeObject, layout: AssembledLayout) {
         guard bytecode.version == version else {
             throw fail(.marker("bytecode is for \(bytecode.version), not \(version)"), at: 0)
         }
@@ -94,154 +136,203 @@ private struct Assembler {
         let editing = version.editingTraits
         let known = editing.known
         let shapes = editing.shapes
+        let cacheEntries = traits.cacheEntries
+        let hasArgument = traits.hasArgument
+        let jumpKinds = traits.jumpKind
         let format = version.lineTableFormat
         var template = bytecode.template
         var resolver = ArgumentEncoder(version: version, template: template, constantCount: bytecode.constants.count)
+        let none = StackDepthColumns.none
 
-        // Pass 1: instructions, labels, blocks, line markers.
-        var slots: [Slot] = []
-        slots.reserveCapacity(bytecode.elements.count)
-        var labelIndex = [Int](repeating: -1, count: bytecode.nextLabel)
-        var pendingJumps: [(slot: Int, label: Bytecode.Label)] = []
+        // Pass 1: instructions (one column per field), labels, blocks, line markers.
+        var b = scratch.take()
+        let elementCount = bytecode.elements.count
+        b.elementIndex.reserveCapacity(elementCount)
+        b.columns.opcodes.reserveCapacity(elementCount)
+        b.columns.opargs.reserveCapacity(elementCount)
+        b.columns.jumpTargets.reserveCapacity(elementCount)
+        b.columns.handlers.reserveCapacity(elementCount)
+        b.prefixes.reserveCapacity(elementCount)
+        b.positions.reserveCapacity(elementCount)
+        b.labelIndex.append(contentsOf: repeatElement(-1, count: bytecode.nextLabel))
         var blocks: [Bytecode.TryBlock] = []
-        var blockIndexById = [Int](repeating: -1, count: bytecode.nextBlock)
-        var openBlocks: [Int] = []
+        b.blockIndexById.append(contentsOf: repeatElement(-1, count: bytecode.nextBlock))
+        var currentBlock = none
         var lineMarkers: [(instruction: Int, line: Int)] = []
+        /// (instruction, element) of instructions with `setLinesAtOpcode` (2.7–3.9, rare).
+        var linesAtOpcode: [(instruction: Int, element: Int)] = []
         let usesMarkers: Bool
         if case .lnotab = format { usesMarkers = true } else { usesMarkers = false }
-        for (e, element) in bytecode.elements.enumerated() {
-            switch element {
+        for e in bytecode.elements.indices {
+            switch bytecode.elements[e] {
             case .instruction(let ins):
-                guard known[Int(ins.opcode)], ins.opcode != traits.extendedArg else {
-                    throw fail(.unknownOpcode(ins.opcode), at: e)
+                let opcode = ins.opcode
+                guard known[Int(opcode)], opcode != traits.extendedArg else {
+                    throw fail(.unknownOpcode(opcode), at: e)
                 }
-                var slot = Slot(
-                    element: e, opcode: ins.opcode, value: 0, jump: nil, prefixes: ins.extendedArgFloor,
-                    caches: Int(traits.cacheEntries[Int(ins.opcode)]), hasArgument: traits.hasArgument[Int(ins.opcode)],
-                    position: ins.position, block: openBlocks.last, hasLinesAtOpcode: !ins.setLinesAtOpcode.isEmpty)
+                let i = b.columns.opcodes.count
+                var value = 0
                 if case .label(let l) = ins.argument {
-                    guard shapes[Int(ins.opcode)] == .jump else {
-                        throw fail(.argumentMismatch(expected: shapes[Int(ins.opcode)], found: "\(ins.argument)"), at: e)
+                    guard shapes[Int(opcode)] == .jump else {
+                        throw fail(.argumentMismatch(expected: shapes[Int(opcode)], found: "\(ins.argument)"), at: e)
                     }
-                    pendingJumps.append((slots.count, l))
+                    b.pendingJumps.append((i, l))
                 } else {
-                    slot.value = try resolver.encode(ins.argument, opcode: ins.opcode, at: e)
+                    value = try resolver.encode(ins.argument, opcode: opcode, at: e)
                 }
-                slots.append(slot)
+                if !ins.setLinesAtOpcode.isEmpty { linesAtOpcode.append((i, e)) }
+                b.elementIndex.append(e)
+                b.columns.opcodes.append(opcode)
+                b.columns.opargs.append(value)
+                b.columns.jumpTargets.append(none)
+                b.columns.handlers.append(currentBlock)
+                b.prefixes.append(ins.extendedArgFloor)
+                b.positions.append(ins.position)
             case .label(let l):
-                guard l.id >= 0 else { throw fail(.label("label \(l) has a negative id"), at: e) }
-                if l.id >= labelIndex.count { labelIndex += repeatElement(-1, count: l.id + 1 - labelIndex.count) }
-                guard labelIndex[l.id] < 0 else { throw fail(.label("label \(l) placed twice"), at: e) }
-                labelIndex[l.id] = slots.count
-            case .setLine(let line):
-                guard usesMarkers else { throw fail(.marker("setLine markers exist only up to 3.9"), at: e) }
-                lineMarkers.append((slots.count, line))
-            case .tryBegin(let b):
-                guard version.hasExceptionTable else { throw fail(.marker("try blocks exist only from 3.11"), at: e) }
-                guard b.id >= 0 else { throw fail(.marker("try block \(b.id) has a negative id"), at: e) }
-                if b.id >= blockIndexById.count { blockIndexById += repeatElement(-1, count: b.id + 1 - blockIndexById.count) }
-                guard blockIndexById[b.id] < 0 else { throw fail(.marker("try block \(b.id) begins twice"), at: e) }
-                blockIndexById[b.id] = blocks.count
-                openBlocks.append(blocks.count)
-                blocks.append(b)
-            case .tryEnd(let b):
-                guard b.id >= 0, b.id < blockIndexById.count, case let k = blockIndexById[b.id], k >= 0,
-                    let at = openBlocks.lastIndex(of: k)
-                else {
-                    throw fail(.marker("try block \(b.id) ends without beginning"), at: e)
+                guard l.id >= 0 else {
+                    throw fail(.label("label \(l) has a negative id"), at: e)
                 }
-                openBlocks.remove(at: at)
+                if l.id >= b.labelIndex.count { b.labelIndex += repeatElement(-1, count: l.id + 1 - b.labelIndex.count) }
+                guard b.labelIndex[l.id] < 0 else {
+                    throw fail(.label("label \(l) placed twice"), at: e)
+                }
+                b.labelIndex[l.id] = b.columns.opcodes.count
+            case .setLine(let line):
+                guard usesMarkers else {
+                    throw fail(.marker("setLine markers exist only up to 3.9"), at: e)
+                }
+                lineMarkers.append((b.columns.opcodes.count, line))
+            case .tryBegin(let block):
+                guard version.hasExceptionTable else {
+                    throw fail(.marker("try blocks exist only from 3.11"), at: e)
+                }
+                guard block.id >= 0 else {
+                    throw fail(.marker("try block \(block.id) has a negative id"), at: e)
+                }
+                if block.id >= b.blockIndexById.count {
+                    b.blockIndexById += repeatElement(-1, count: block.id + 1 - b.blockIndexById.count)
+                }
+                guard b.blockIndexById[block.id] < 0 else {
+                    throw fail(.marker("try block \(block.id) begins twice"), at: e)
+                }
+                b.blockIndexById[block.id] = blocks.count
+                b.openBlocks.append(blocks.count)
+                currentBlock = blocks.count
+                blocks.append(block)
+            case .tryEnd(let block):
+                guard block.id >= 0, block.id < b.blockIndexById.count, case let k = b.blockIndexById[block.id], k >= 0,
+                    let at = b.openBlocks.lastIndex(of: k)
+                else {
+                    throw fail(.marker("try block \(block.id) ends without beginning"), at: e)
+                }
+                b.openBlocks.remove(at: at)
+                currentBlock = b.openBlocks.last ?? none
             }
         }
-        if let k = openBlocks.last { throw fail(.marker("try block \(blocks[k].id) does not end"), at: bytecode.elements.count) }
-        for (s, label) in pendingJumps {
-            guard label.id >= 0, label.id < labelIndex.count, case let target = labelIndex[label.id], target >= 0 else {
-                throw fail(.label("jump to label \(label) that is not placed"), at: slots[s].element)
+        let count = b.columns.opcodes.count
+        if let k = b.openBlocks.last { throw fail(.marker("try block \(blocks[k].id) does not end"), at: elementCount) }
+        for (s, label) in b.pendingJumps {
+            guard label.id >= 0, label.id < b.labelIndex.count, case let target = b.labelIndex[label.id], target >= 0 else {
+                throw fail(.label("jump to label \(label) that is not placed"), at: b.elementIndex[s])
             }
-            guard target < slots.count else {
-                throw fail(.label("jump to label \(label) after the last instruction"), at: slots[s].element)
+            guard target < count else {
+                throw fail(.label("jump to label \(label) after the last instruction"), at: b.elementIndex[s])
             }
-            slots[s].jump = target
+            b.columns.jumpTargets[s] = target
+            if jumpKinds[Int(b.columns.opcodes[s])] != nil { b.jumps.append(s) }
         }
-        var handlerTargets: [Int] = []
-        for b in blocks {
-            guard b.handler.id >= 0, b.handler.id < labelIndex.count, case let target = labelIndex[b.handler.id],
-                target >= 0, target < slots.count
+        for block in blocks {
+            guard block.handler.id >= 0, block.handler.id < b.labelIndex.count, case let target = b.labelIndex[block.handler.id],
+                target >= 0, target < count
             else {
-                throw fail(.label("handler label \(b.handler) of try block \(b.id) is not placed before an instruction"), at: 0)
+                throw fail(.label("handler label \(block.handler) of try block \(block.id) is not placed before an instruction"), at: 0)
             }
-            handlerTargets.append(target)
+            b.handlerTargets.append(target)
         }
 
         // Pass 2: sizes, to a fixpoint (prefixes only ever grow, so this ends).
         let wordcode = version.instructionLayout == .wordcode
         let unit = version.jumpArgumentUnit
-        func size(_ s: Slot) -> Int {
-            wordcode ? 2 * (s.prefixes + 1 + s.caches) : 3 * s.prefixes + (s.hasArgument ? 3 : 1)
+        for i in 0..<count where b.columns.jumpTargets[i] == none {
+            b.prefixes[i] = max(b.prefixes[i], version.extendedArgCount(for: b.columns.opargs[i]))
         }
-        for i in slots.indices where slots[i].jump == nil {
-            slots[i].prefixes = max(slots[i].prefixes, version.extendedArgCount(for: slots[i].value))
-        }
-        var offsets = [Int](repeating: 0, count: slots.count + 1)
+        b.offsets.append(contentsOf: repeatElement(0, count: count + 1))
         while true {
             var offset = 0
-            for i in slots.indices {
-                offsets[i] = offset
-                offset += size(slots[i])
+            for i in 0..<count {
+                b.offsets[i] = offset
+                let opcode = Int(b.columns.opcodes[i])
+                offset +=
+                    wordcode
+                    ? 2 * (b.prefixes[i] + 1 + Int(cacheEntries[opcode])) : 3 * b.prefixes[i] + (hasArgument[opcode] ? 3 : 1)
             }
-            offsets[slots.count] = offset
+            b.offsets[count] = offset
             var changed = false
-            for i in slots.indices {
-                guard let t = slots[i].jump, let kind = traits.jumpKind[Int(slots[i].opcode)] else { continue }
-                let end = offsets[i] + size(slots[i])
+            for i in b.jumps {
+                guard let kind = jumpKinds[Int(b.columns.opcodes[i])] else { continue }
+                let t = b.columns.jumpTargets[i]
+                let end = b.offsets[i + 1]
                 let distance: Int
                 switch kind {
-                case .absolute: distance = offsets[t]
-                case .forward: distance = offsets[t] - end
-                case .backward: distance = end - offsets[t]
+                case .absolute: distance = b.offsets[t]
+                case .forward: distance = b.offsets[t] - end
+                case .backward: distance = end - b.offsets[t]
                 }
                 guard distance >= 0, distance % unit == 0 else {
-                    throw fail(.label("jump from instruction \(i) cannot reach its target in this direction"), at: slots[i].element)
+                    throw fail(.label("jump from instruction \(i) cannot reach its target in this direction"), at: b.elementIndex[i])
                 }
-                slots[i].value = distance / unit
-                let need = version.extendedArgCount(for: slots[i].value)
-                if need > slots[i].prefixes {
-                    slots[i].prefixes = need
+                b.columns.opargs[i] = distance / unit
+                let need = version.extendedArgCount(for: b.columns.opargs[i])
+                if need > b.prefixes[i] {
+                    b.prefixes[i] = need
                     changed = true
                 }
             }
             if !changed { break }
         }
-        for s in slots {
-            guard s.value >= 0, s.value <= Int(UInt32.max) else { throw fail(.argumentOutOfRange(s.value), at: s.element) }
-            if s.prefixes > version.extendedArgCount(for: s.value) { statistics.extendedArgFloors += 1 }
+        for i in 0..<count {
+            let value = b.columns.opargs[i]
+            guard value >= 0, value <= Int(UInt32.max) else { throw fail(.argumentOutOfRange(value), at: b.elementIndex[i]) }
+            if b.prefixes[i] > version.extendedArgCount(for: value) { statistics.extendedArgFloors += 1 }
         }
 
         // Pass 3: bytes.
-        var code: [UInt8] = []
-        code.reserveCapacity(offsets[slots.count])
         let ext = traits.extendedArg
-        for s in slots {
-            if wordcode {
-                for p in stride(from: s.prefixes, to: 0, by: -1) {
-                    code.append(ext)
-                    code.append(UInt8(truncatingIfNeeded: s.value >> (8 * p)))
-                }
-                code.append(s.opcode)
-                code.append(UInt8(truncatingIfNeeded: s.value))
-                if s.caches > 0 { code.append(contentsOf: repeatElement(0, count: 2 * s.caches)) }
-            } else {
-                if s.prefixes > 0 {
-                    code.append(ext)
-                    code.append(UInt8(truncatingIfNeeded: s.value >> 16))
-                    code.append(UInt8(truncatingIfNeeded: s.value >> 24))
-                }
-                code.append(s.opcode)
-                if s.hasArgument {
-                    code.append(UInt8(truncatingIfNeeded: s.value))
-                    code.append(UInt8(truncatingIfNeeded: s.value >> 8))
+        let code = [UInt8](unsafeUninitializedCapacity: b.offsets[count]) { [opargs = b.columns.opargs, opcodes = b.columns.opcodes, prefixes = b.prefixes] buffer, written in
+            var o = 0
+            for i in 0..<count {
+                let value = opargs[i]
+                let opcode = opcodes[i]
+                if wordcode {
+                    for p in stride(from: prefixes[i], to: 0, by: -1) {
+                        buffer[o] = ext
+                        buffer[o + 1] = UInt8(truncatingIfNeeded: value >> (8 * p))
+                        o += 2
+                    }
+                    buffer[o] = opcode
+                    buffer[o + 1] = UInt8(truncatingIfNeeded: value)
+                    o += 2
+                    for _ in 0..<2 * Int(cacheEntries[Int(opcode)]) {
+                        buffer[o] = 0
+                        o += 1
+                    }
+                } else {
+                    if prefixes[i] > 0 {
+                        buffer[o] = ext
+                        buffer[o + 1] = UInt8(truncatingIfNeeded: value >> 16)
+                        buffer[o + 2] = UInt8(truncatingIfNeeded: value >> 24)
+                        o += 3
+                    }
+                    buffer[o] = opcode
+                    o += 1
+                    if hasArgument[Int(opcode)] {
+                        buffer[o] = UInt8(truncatingIfNeeded: value)
+                        buffer[o + 1] = UInt8(truncatingIfNeeded: value >> 8)
+                        o += 2
+                    }
                 }
             }
+            written = o
         }
 
         // Line table.
@@ -252,42 +343,47 @@ private struct Assembler {
                 var entries: [LnotabEntry] = []
                 entries.reserveCapacity(lineMarkers.count)
                 var m = 0
+                var a = 0
                 var line = firstLine
-                for i in 0...slots.count {
+                for i in 0...count {
                     while m < lineMarkers.count && lineMarkers[m].instruction == i {
                         line = lineMarkers[m].line
-                        entries.append(LnotabEntry(offset: offsets[i], line: line))
+                        entries.append(LnotabEntry(offset: b.offsets[i], line: line))
                         m += 1
                     }
-                    guard i < slots.count else { break }
-                    if let l = slots[i].position.line, l != line {
+                    guard i < count else { break }
+                    if let l = b.positions[i].line, l != line {
                         line = l
-                        entries.append(LnotabEntry(offset: offsets[i], line: l))
+                        entries.append(LnotabEntry(offset: b.offsets[i], line: l))
                     }
-                    let prefixBytes = slots[i].prefixes * (wordcode ? 2 : 3)
-                    for l in slots[i].hasLinesAtOpcode ? bytecode.instruction(at: slots[i].element)?.setLinesAtOpcode ?? [] : [] {
-                        line = l
-                        entries.append(LnotabEntry(offset: offsets[i] + prefixBytes, line: l))
+                    if a < linesAtOpcode.count && linesAtOpcode[a].instruction == i {
+                        let prefixBytes = b.prefixes[i] * (wordcode ? 2 : 3)
+                        for l in bytecode.instruction(at: linesAtOpcode[a].element)?.setLinesAtOpcode ?? [] {
+                            line = l
+                            entries.append(LnotabEntry(offset: b.offsets[i] + prefixBytes, line: l))
+                        }
+                        a += 1
                     }
                 }
                 template.linetable.value = .bytes(try Lnotab.encode(entries, firstLine: firstLine, signedLineDelta: signed))
             case .linetable310:
                 var ranges: [LineRange] = []
-                for i in slots.indices {
-                    let l = slots[i].position.line
+                for i in 0..<count {
+                    let l = b.positions[i].line
                     if let last = ranges.last, last.line == l {
-                        ranges[ranges.count - 1].end = offsets[i + 1]
+                        ranges[ranges.count - 1].end = b.offsets[i + 1]
                     } else {
-                        ranges.append(LineRange(start: offsets[i], end: offsets[i + 1], line: l))
+                        ranges.append(LineRange(start: b.offsets[i], end: b.offsets[i + 1], line: l))
                     }
                 }
                 template.linetable.value = .bytes(try LineTable310.encode(ranges, firstLine: firstLine))
             case .locations(let perInstruction, _, _):
-                let runs = slots.indices.map { i in
-                    LocationTable.Run(position: slots[i].position, codeUnits: (offsets[i + 1] - offsets[i]) / 2)
+                b.runs.reserveCapacity(count)
+                for i in 0..<count {
+                    b.runs.append(LocationTable.Run(position: b.positions[i], codeUnits: (b.offsets[i + 1] - b.offsets[i]) / 2))
                 }
                 template.linetable.value = .bytes(
-                    try LocationTable.encode(runs: runs, firstLine: firstLine, mergingEqualNeighbours: !perInstruction))
+                    try LocationTable.encode(runs: b.runs, firstLine: firstLine, mergingEqualNeighbours: !perInstruction))
             }
         } catch {
             throw fail(.table("\(version.lineTableFieldName): \(error)"), at: 0)
@@ -297,18 +393,19 @@ private struct Assembler {
         if version.hasExceptionTable {
             var entries: [ExceptionTableEntry] = []
             var i = 0
-            while i < slots.count {
-                guard let k = slots[i].block else {
+            while i < count {
+                let k = b.columns.handlers[i]
+                guard k != none else {
                     i += 1
                     continue
                 }
                 var j = i + 1
-                while j < slots.count && slots[j].block == k { j += 1 }
-                let b = blocks[k]
+                while j < count && b.columns.handlers[j] == k { j += 1 }
+                let block = blocks[k]
                 entries.append(
                     ExceptionTableEntry(
-                        start: offsets[i] / 2, end: offsets[j] / 2, target: offsets[handlerTargets[k]] / 2, depth: b.depth,
-                        lasti: b.lasti))
+                        start: b.offsets[i] / 2, end: b.offsets[j] / 2, target: b.offsets[b.handlerTargets[k]] / 2,
+                        depth: block.depth, lasti: block.lasti))
                 i = j
             }
             do {
@@ -319,18 +416,28 @@ private struct Assembler {
         }
 
         // Stack depth.
-        var depthInstructions: [StackDepthInstruction] = []
-        depthInstructions.reserveCapacity(slots.count)
-        for s in slots {
-            depthInstructions.append(StackDepthInstruction(opcode: s.opcode, oparg: s.value, jumpTarget: s.jump, handler: s.block))
+        for k in blocks.indices {
+            b.depthHandlers.append(StackDepthHandler(target: b.handlerTargets[k], depth: blocks[k].depth, lasti: blocks[k].lasti))
         }
-        let depthHandlers = blocks.indices.map { k in
-            StackDepthHandler(target: handlerTargets[k], depth: blocks[k].depth, lasti: blocks[k].lasti)
-        }
-        let needed = version.stackDepth(of: depthInstructions, handlers: depthHandlers, flags: template.flags).maxDepth
+        let needed = version.maxStackDepth(
+            of: b.columns, handlers: b.depthHandlers, flags: template.flags, storage: &b.depth)
         template.stacksize = Int32(clamping: max(needed, bytecode.stackSizeFloor))
         statistics.codeObjects += 1
         if bytecode.stackSizeFloor > needed { statistics.stackSizeFloors += 1 }
+
+        var layout = AssembledLayout(elementIndex: [], offsets: [], labels: [], depthInstructions: [], depthHandlers: [])
+        if wantsLayout {
+            layout = AssembledLayout(
+                elementIndex: Array(b.elementIndex), offsets: Array(b.offsets), labels: Array(b.labelIndex),
+                depthInstructions: (0..<count).map { i in
+                    StackDepthInstruction(
+                        opcode: b.columns.opcodes[i], oparg: b.columns.opargs[i],
+                        jumpTarget: b.columns.jumpTargets[i] == none ? nil : b.columns.jumpTargets[i],
+                        handler: b.columns.handlers[i] == none ? nil : b.columns.handlers[i])
+                },
+                depthHandlers: Array(b.depthHandlers))
+        }
+        scratch.give(b)  // the nested code objects reuse the buffers
 
         // Tables and constants.
         template.code.value = .bytes(code)
@@ -341,127 +448,226 @@ private struct Assembler {
             switch c {
             case .value(let o): consts.append(o)
             case .code(let nested, let encoding):
-                consts.append(PyObject(.code(try version.assemble(nested, statistics: &statistics)), encoding: encoding))
+                consts.append(
+                    PyObject(.code(try version.assemble(nested, statistics: &statistics, scratch: scratch)), encoding: encoding))
             }
         }
         template.consts.value = .tuple(consts)
-
-        let layout = AssembledLayout(
-            elementIndex: slots.map(\.element), offsets: offsets, labels: labelIndex,
-            depthInstructions: depthInstructions, depthHandlers: depthHandlers)
         return (template, layout)
     }
 }
 
-/// Names to indices: a linear scan for small tables, a dictionary built on first use beyond.
+/// Names to indices by their UTF-8 bytes, as the lifter's strings have them: a linear scan for
+/// small tables, an open-addressing hash table built on first use beyond. No `String` is made
+/// from the table, and a name matches only its own bytes (as in CPython, which compares code points).
 struct NameTable {
-    private(set) var names: [String]
-    private var index: [String: Int]? = nil
+    /// The UTF-8 bytes of each slot's name; nil for a slot no name resolves to.
+    private var keys: [[UInt8]?]
+    /// Hash slots holding index + 1 (0: empty); empty until first needed.
+    private var slots: [Int32] = []
     /// Added to every index (free variables after cell variables, ≤3.10).
     let base: Int
+    static let linearLimit = 8
 
-    init(_ names: [String], base: Int = 0) {
-        self.names = names
+    init(_ keys: [[UInt8]?], base: Int = 0) {
+        self.keys = keys
         self.base = base
     }
 
+    /// The key of a name object: the UTF-8 bytes of its text as the lifter decodes it (`PyValue.text`).
+    static func key(_ object: PyObject) -> [UInt8] {
+        switch object.value {
+        case .str(let s): return s.isASCII ? s.utf8 : Array(s.string.utf8)
+        case .bytes(let b): return b.allSatisfy({ $0 < 0x80 }) ? b : Array(String(decoding: b, as: UTF8.self).utf8)
+        default: return []
+        }
+    }
+
+    static func keys(_ tuple: PyObject) -> [[UInt8]?] { (tuple.value.items ?? []).map { key($0) } }
+
+    @inline(__always)
+    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return Int(truncatingIfNeeded: h ^ (h >> 29))
+    }
+
+    @inline(__always)
+    private static func equal(_ key: [UInt8], _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard key.count == bytes.count else { return false }
+        return key.withUnsafeBufferPointer { k in
+            for i in 0..<k.count where k[i] != bytes[i] { return false }
+            return true
+        }
+    }
+
+    private mutating func buildSlots() {
+        var size = 16
+        while size < 2 * keys.count { size *= 2 }
+        slots = [Int32](repeating: 0, count: size)
+        for i in keys.indices { insert(i) }
+    }
+
+    /// Enters slot `i` unless an earlier slot has the same name.
+    private mutating func insert(_ i: Int) {
+        guard let key = keys[i] else { return }
+        let mask = slots.count - 1
+        key.withUnsafeBufferPointer { k in
+            var h = Self.hash(k) & mask
+            while slots[h] != 0 {
+                if let other = keys[Int(slots[h]) - 1], Self.equal(other, k) { return }
+                h = (h + 1) & mask
+            }
+            slots[h] = Int32(i + 1)
+        }
+    }
+
+    private func find(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        if slots.isEmpty {
+            for i in keys.indices {
+                if let key = keys[i], Self.equal(key, bytes) { return i }
+            }
+            return nil
+        }
+        let mask = slots.count - 1
+        var h = Self.hash(bytes) & mask
+        while slots[h] != 0 {
+            let i = Int(slots[h]) - 1
+            if let key = keys[i], Self.equal(key, bytes) { return i }
+            h = (h + 1) & mask
+        }
+        return nil
+    }
+
     mutating func lookup(_ name: String) -> Int? {
-        if names.count <= 16 && index == nil {
-            return names.firstIndex(of: name).map { $0 + base }
-        }
-        if index == nil {
-            var d = [String: Int](minimumCapacity: names.count)
-            for (i, n) in names.enumerated() where d[n] == nil { d[n] = i }
-            index = d
-        }
-        return index?[name].map { $0 + base }
+        if slots.isEmpty && keys.count > Self.linearLimit { buildSlots() }
+        let found = name.utf8.withContiguousStorageIfAvailable { find($0) } ?? Array(name.utf8).withUnsafeBufferPointer { find($0) }
+        return found.map { $0 + base }
     }
 
     mutating func append(_ name: String) -> Int {
-        names.append(name)
-        index?[name] = names.count - 1
-        return names.count - 1 + base
+        keys.append(Array(name.utf8))
+        if slots.count >= 2 * keys.count {
+            insert(keys.count - 1)
+        } else if !slots.isEmpty {
+            buildSlots()
+        }
+        return keys.count - 1 + base
     }
 }
 
 /// Resolves symbolic arguments to numbers against a code object's tables, appending new names.
+/// Each table is read from the template when an argument first needs it.
 struct ArgumentEncoder {
     let version: PythonVersion
     let shapes: [ArgumentShape]
-    let codeName: String
+    let template: CodeObject
     let constantCount: Int
-    var nameObjects: [PyObject]
-    var names: NameTable
-    var locals: NameTable
-    var cells: NameTable
-    var frees: NameTable
+    var nameObjects: [PyObject] = []
+    private var names: NameTable? = nil
+    private var locals: NameTable? = nil
+    private var cells: NameTable? = nil
+    private var frees: NameTable? = nil
     var addedNames = false
 
     init(version: PythonVersion, template: CodeObject, constantCount: Int) {
         self.version = version
         shapes = version.editingTraits.shapes
-        codeName = template.nameText
+        self.template = template
         self.constantCount = constantCount
-        nameObjects = template.names.value.items ?? []
-        names = NameTable(nameObjects.map { $0.value.text ?? "" })
+    }
+
+    func fail(_ kind: BytecodeError.Kind, _ e: Int) -> BytecodeError { BytecodeError(kind, at: e, in: template.nameText) }
+
+    mutating func name(_ s: String) -> Int {
+        if names == nil { names = NameTable(NameTable.keys(template.names)) }
+        if let i = names!.lookup(s) { return i }
+        if !addedNames { nameObjects = template.names.value.items ?? [] }
+        nameObjects.append(version.newName(s))
+        addedNames = true
+        return names!.append(s)
+    }
+
+    private mutating func buildVariableTables() {
         if version.usesLocalsPlus {
-            let plus = template.localsplusnames.value.texts
+            let plus = NameTable.keys(template.localsplusnames)
             locals = NameTable(plus)
             var kinds: [UInt8] = []
             if case .bytes(let k) = template.localspluskinds.value { kinds = k }
-            // Cells and free variables by name; other slots get a name no identifier has.
-            cells = NameTable(plus.enumerated().map { i, n in i < kinds.count && kinds[i] & 0x80 != 0 ? "\u{0}" : n })
-            frees = NameTable(plus.enumerated().map { i, n in i < kinds.count && kinds[i] & 0x80 != 0 ? n : "\u{0}" })
+            func isFree(_ i: Int) -> Bool { i < kinds.count && kinds[i] & 0x80 != 0 }
+            // Cells and free variables by name; the other slots match no name.
+            cells = NameTable(plus.indices.map { isFree($0) ? nil : plus[$0] })
+            frees = NameTable(plus.indices.map { isFree($0) ? plus[$0] : nil })
         } else {
-            locals = NameTable(template.varnames.value.texts)
-            let c = template.cellvars.value.texts
+            locals = NameTable(NameTable.keys(template.varnames))
+            let c = NameTable.keys(template.cellvars)
             cells = NameTable(c)
-            frees = NameTable(template.freevars.value.texts, base: c.count)
+            frees = NameTable(NameTable.keys(template.freevars), base: c.count)
         }
     }
 
-    func fail(_ kind: BytecodeError.Kind, _ e: Int) -> BytecodeError { BytecodeError(kind, at: e, in: codeName) }
+    private enum VariableTable { case locals, cells, frees }
 
-    mutating func name(_ s: String) -> Int {
-        if let i = names.lookup(s) { return i }
-        nameObjects.append(version.newName(s))
-        addedNames = true
-        return names.append(s)
+    private mutating func variable(_ table: VariableTable, _ n: String, at e: Int) throws(BytecodeError) -> Int {
+        if locals == nil { buildVariableTables() }
+        let found: Int?
+        switch table {
+        case .locals: found = locals!.lookup(n)
+        case .cells: found = cells!.lookup(n)
+        case .frees: found = frees!.lookup(n)
+        }
+        guard let i = found else { throw fail(.unknownVariable(n), e) }
+        return i
     }
 
     mutating func encode(_ argument: Bytecode.Argument, opcode: UInt8, at e: Int) throws(BytecodeError) -> Int {
         let shape = shapes[Int(opcode)]
-        let codeName = self.codeName
-        func variable(_ table: inout NameTable, _ n: String) throws(BytecodeError) -> Int {
-            guard let i = table.lookup(n) else { throw BytecodeError(.unknownVariable(n), at: e, in: codeName) }
-            return i
-        }
-        switch (shape, argument) {
-        case (.none, .none): return 0
-        case (.jump, _): throw fail(.argumentMismatch(expected: shape, found: "\(argument)"), e)
-        case (_, .int(let n)):
+        func mismatch() -> BytecodeError { fail(.argumentMismatch(expected: shape, found: "\(argument)"), e) }
+        guard shape != .jump else { throw mismatch() }
+        switch argument {
+        case .none:
+            guard shape == .none else { throw mismatch() }
+            return 0
+        case .int(let n):
             guard n >= 0 else { throw fail(.argumentOutOfRange(n), e) }
             return n
-        case (.compare, .compare(let n)):
+        case .compare(let n):
+            guard shape == .compare else { throw mismatch() }
             guard n >= 0 else { throw fail(.argumentOutOfRange(n), e) }
             return n
-        case (.constant, .constant(let i)):
+        case .constant(let i):
+            guard shape == .constant else { throw mismatch() }
             guard i >= 0 && i < constantCount else { throw fail(.indexOutOfRange(what: "constant", index: i), e) }
             return i
-        case (.name, .name(let s)): return name(s)
-        case (.global, .global(let s, let null)): return name(s) << 1 | (null ? 1 : 0)
-        case (.attribute, .attribute(let s, let method)): return name(s) << 1 | (method ? 1 : 0)
-        case (.superAttribute, .superAttribute(let s, let two, let method)):
+        case .name(let s):
+            guard shape == .name else { throw mismatch() }
+            return name(s)
+        case .global(let s, let null):
+            guard shape == .global else { throw mismatch() }
+            return name(s) << 1 | (null ? 1 : 0)
+        case .attribute(let s, let method):
+            guard shape == .attribute else { throw mismatch() }
+            return name(s) << 1 | (method ? 1 : 0)
+        case .superAttribute(let s, let two, let method):
+            guard shape == .superAttribute else { throw mismatch() }
             return name(s) << 2 | (two ? 2 : 0) | (method ? 1 : 0)
-        case (.local, .local(let n)): return try variable(&locals, n)
-        case (.localPair, .localPair(let a, let b)):
-            let i = try variable(&locals, a)
-            let j = try variable(&locals, b)
+        case .local(let n):
+            guard shape == .local else { throw mismatch() }
+            return try variable(.locals, n, at: e)
+        case .localPair(let a, let b):
+            guard shape == .localPair else { throw mismatch() }
+            let i = try variable(.locals, a, at: e)
+            let j = try variable(.locals, b, at: e)
             guard j < 16 else { throw fail(.indexOutOfRange(what: "local of a pair", index: j), e) }
             return i << 4 | j
-        case (.cellOrFree, .cell(let n)): return try variable(&cells, n)
-        case (.cellOrFree, .free(let n)): return try variable(&frees, n)
-        default: throw fail(.argumentMismatch(expected: shape, found: "\(argument)"), e)
+        case .cell(let n):
+            guard shape == .cellOrFree else { throw mismatch() }
+            return try variable(.cells, n, at: e)
+        case .free(let n):
+            guard shape == .cellOrFree else { throw mismatch() }
+            return try variable(.frees, n, at: e)
+        case .label:
+            throw mismatch()
         }
     }
 

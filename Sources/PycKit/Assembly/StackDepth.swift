@@ -108,9 +108,25 @@ extension PythonVersion {
     public func stackDepth(
         of instructions: [StackDepthInstruction], handlers: [StackDepthHandler], flags: Int32
     ) -> (maxDepth: Int, findings: [StackDepthFinding]) {
-        let computation = StackDepthComputation(
-            traits: StackDepthTraits.forVersion(self), instructions: instructions, handlers: handlers, flags: flags)
-        return computation.run()
+        var fresh = StackDepthStorage()
+        var computation = StackDepthComputation(
+            traits: StackDepthTraits.forVersion(self), columns: StackDepthColumns(instructions), handlers: handlers,
+            flags: flags, storage: &fresh)
+        return computation.run(findings: true)
+    }
+
+    /// ``stackDepth(of:handlers:flags:)``'s maximum alone (no findings pass), over instructions given as columns:
+    /// what the assembler needs.
+    /// `storage` holds working arrays reused from one call to the next.
+    func maxStackDepth(
+        of columns: StackDepthColumns, handlers: [StackDepthHandler], flags: Int32, storage: inout StackDepthStorage
+    ) -> Int {
+        var computation = StackDepthComputation(
+            traits: StackDepthTraits.forVersion(self), columns: columns, handlers: handlers, flags: flags,
+            storage: &storage)
+        let depth = computation.run(findings: false).maxDepth
+        computation.giveStorage(to: &storage)
+        return depth
     }
 
     /// The depth before each instruction as the computation settled it (each block's final start depth plus the
@@ -118,9 +134,11 @@ extension PythonVersion {
     func stackDepthsBefore(
         of instructions: [StackDepthInstruction], handlers: [StackDepthHandler], flags: Int32
     ) -> [Int?] {
-        let computation = StackDepthComputation(
-            traits: StackDepthTraits.forVersion(self), instructions: instructions, handlers: handlers, flags: flags)
-        _ = computation.run()
+        var fresh = StackDepthStorage()
+        var computation = StackDepthComputation(
+            traits: StackDepthTraits.forVersion(self), columns: StackDepthColumns(instructions), handlers: handlers,
+            flags: flags, storage: &fresh)
+        _ = computation.run(findings: true)
         return computation.depthsBefore()
     }
 }
@@ -335,52 +353,120 @@ struct StackDepthTraits: Sendable {
 
 // MARK: - The computation
 
-/// One run of the depth computation over one code object. A class, so that the helpers called from the walks share
-/// its arrays instead of copying the whole state (which unoptimized builds do for every call on a struct).
-private final class StackDepthComputation {
+/// The instructions as parallel arrays (``StackDepthInstruction``'s fields; ``none`` for nil), so that the assembler
+/// hands over what it has without building one struct per instruction.
+struct StackDepthColumns {
+    /// Marks a missing jump target or handler.
+    static let none = Int.min
+    var opcodes: [UInt8] = []
+    var opargs: [Int] = []
+    var jumpTargets: [Int] = []
+    var handlers: [Int] = []
+
+    init() {}
+
+    init(_ instructions: [StackDepthInstruction]) {
+        opcodes = instructions.map(\.opcode)
+        opargs = instructions.map(\.oparg)
+        jumpTargets = instructions.map { $0.jumpTarget ?? Self.none }
+        handlers = instructions.map { $0.handler ?? Self.none }
+    }
+
+    var count: Int { opcodes.count }
+}
+
+/// The working arrays of ``StackDepthComputation``, kept between runs so that their memory is reused.
+struct StackDepthStorage {
+    var fallThroughEffect: [Int] = []
+    var jumpEffect: [Int] = []
+    var hasEffect: [Bool] = []
+    var leader: [Bool] = []
+    var blockStarts: [Int] = []
+    var blockAt: [Int32] = []
+    var startDepth: [Int] = []
+    var walks: [UInt8] = []
+    var queued: [Bool] = []
+    var mergeReported: [Bool] = []
+    var pending: [Int] = []
+}
+
+/// Moves `array` out (leaving it empty), so that the result is uniquely referenced.
+@inline(__always)
+private func taken<T>(_ array: inout [T]) -> [T] {
+    var out: [T] = []
+    swap(&out, &array)
+    return out
+}
+
+/// Empties `array` (keeping its memory) and fills it with `count` copies of `value`.
+@inline(__always)
+private func refill<T>(_ array: inout [T], _ value: T, count: Int) {
+    array.removeAll(keepingCapacity: true)
+    array.append(contentsOf: repeatElement(value, count: count))
+}
+
+/// One run of the depth computation over one code object. A struct with mutating helpers (not a class: class
+/// properties cost a dynamic exclusivity check at every access).
+private struct StackDepthComputation {
     /// Walks of one block (each with a greater depth) before the code counts as growing without bound.
     static let maximumWalksPerBlock = 64
     /// Depths and effects are clamped to this magnitude, so hostile opargs cannot overflow.
     static let depthLimit = 1 << 48
 
     let traits: StackDepthTraits
-    let instructions: [StackDepthInstruction]
+    let opcodes: [UInt8]
+    let jumpTargets: [Int]
+    let handlerIndices: [Int]
+    let count: Int
     let handlers: [StackDepthHandler]
     let entryDepth: Int
     /// Per instruction: its clamped effects (0 both ways for an opcode without one) and whether it has them.
-    let fallThroughEffect: [Int]
-    let jumpEffect: [Int]
-    let hasEffect: [Bool]
+    var fallThroughEffect: [Int]
+    var jumpEffect: [Int]
+    var hasEffect: [Bool]
 
+    /// Per instruction and one more: whether a block starts there.
+    var leader: [Bool]
     /// First instruction of each block, then `instructions.count`.
-    var blockStarts: [Int] = []
+    var blockStarts: [Int]
     /// The block starting at each instruction, -1 inside a block.
-    var blockAt: [Int32] = []
+    var blockAt: [Int32]
     /// Depth each block was last walked with; `Int.min` while unreached.
-    var startDepth: [Int] = []
-    var walks: [UInt8] = []
+    var startDepth: [Int]
+    var walks: [UInt8]
     /// Per block: waiting in the worklist.
-    var queued: [Bool] = []
+    var queued: [Bool]
     /// Per block: an inconsistent arrival was reported.
-    var mergeReported: [Bool] = []
+    var mergeReported: [Bool]
+    /// The worklist.
+    var pending: [Int]
     var maxDepth = 0
     var findings: [StackDepthFinding] = []
     var reported = Set<StackDepthFinding>()
     /// Set when a block was walked `maximumWalksPerBlock` times: the depth grows around a cycle.
     var unbounded = false
 
-    init(traits: StackDepthTraits, instructions: [StackDepthInstruction], handlers: [StackDepthHandler], flags: Int32) {
+    init(
+        traits: StackDepthTraits, columns: StackDepthColumns, handlers: [StackDepthHandler], flags: Int32,
+        storage: inout StackDepthStorage
+    ) {
         self.traits = traits
-        self.instructions = instructions
+        opcodes = columns.opcodes
+        jumpTargets = columns.jumpTargets
+        handlerIndices = columns.handlers
+        count = columns.count
         self.handlers = handlers
         entryDepth = flags & StackDepthTraits.generatorFlags != 0 ? traits.generatorEntryDepth : 0
-        var fallThroughEffect = [Int](repeating: 0, count: instructions.count)
-        var jumpEffect = [Int](repeating: 0, count: instructions.count)
-        var hasEffect = [Bool](repeating: true, count: instructions.count)
+        var fallThroughEffect = taken(&storage.fallThroughEffect)
+        var jumpEffect = taken(&storage.jumpEffect)
+        var hasEffect = taken(&storage.hasEffect)
+        refill(&fallThroughEffect, 0, count: count)
+        refill(&jumpEffect, 0, count: count)
+        refill(&hasEffect, true, count: count)
         let limit = Self.depthLimit
-        for index in instructions.indices {
-            let instruction = instructions[index]
-            if let (fallThrough, jump) = traits.effects(opcode: instruction.opcode, oparg: instruction.oparg) {
+        let opargs = columns.opargs
+        for index in 0..<count {
+            if let (fallThrough, jump) = traits.effects(opcode: opcodes[index], oparg: opargs[index]) {
                 fallThroughEffect[index] = min(max(fallThrough, -limit), limit)
                 jumpEffect[index] = min(max(jump, -limit), limit)
             } else {
@@ -390,17 +476,36 @@ private final class StackDepthComputation {
         self.fallThroughEffect = fallThroughEffect
         self.jumpEffect = jumpEffect
         self.hasEffect = hasEffect
+        leader = taken(&storage.leader)
+        blockStarts = taken(&storage.blockStarts)
+        blockAt = taken(&storage.blockAt)
+        startDepth = taken(&storage.startDepth)
+        walks = taken(&storage.walks)
+        queued = taken(&storage.queued)
+        mergeReported = taken(&storage.mergeReported)
+        pending = taken(&storage.pending)
     }
 
-    func run() -> (maxDepth: Int, findings: [StackDepthFinding]) {
+    /// Hands the working arrays back for the next run.
+    mutating func giveStorage(to storage: inout StackDepthStorage) {
+        storage = StackDepthStorage(
+            fallThroughEffect: taken(&fallThroughEffect), jumpEffect: taken(&jumpEffect), hasEffect: taken(&hasEffect),
+            leader: taken(&leader), blockStarts: taken(&blockStarts), blockAt: taken(&blockAt),
+            startDepth: taken(&startDepth), walks: taken(&walks), queued: taken(&queued),
+            mergeReported: taken(&mergeReported), pending: taken(&pending))
+    }
+
+    /// The maximum depth, and the findings when `findings` (otherwise only some, unsorted).
+    mutating func run(findings wanted: Bool) -> (maxDepth: Int, findings: [StackDepthFinding]) {
         maxDepth = entryDepth
-        guard !instructions.isEmpty else { return (maxDepth, []) }
+        guard count > 0 else { return (maxDepth, []) }
         findBlocks()
         switch traits.algorithm {
         case .recursiveWalk: walk()
         case .worklist: worklist()
         }
         if unbounded { maxDepth = max(maxDepth, bound()) }
+        guard wanted else { return (maxDepth, findings) }
         check()
         findings.sort { $0.instruction < $1.instruction }
         return (maxDepth, findings)
@@ -411,28 +516,29 @@ private final class StackDepthComputation {
     /// The jump target of instruction `index` when it is an instruction index.
     @inline(__always)
     func validTarget(_ index: Int) -> Int? {
-        guard let target = instructions[index].jumpTarget, target >= 0, target < instructions.count else { return nil }
+        let target = jumpTargets[index]
+        guard target >= 0, target < count else { return nil }
         return target
     }
 
     /// The handler target of instruction `index` and the depth the handler starts at, when the handler is valid.
     @inline(__always)
     func handlerEdge(_ index: Int) -> (target: Int, depth: Int)? {
-        guard let h = instructions[index].handler, h >= 0, h < handlers.count else { return nil }
+        let h = handlerIndices[index]
+        guard h >= 0, h < handlers.count else { return nil }
         let handler = handlers[h]
-        guard handler.target >= 0, handler.target < instructions.count, handler.depth >= 0 else { return nil }
+        guard handler.target >= 0, handler.target < count, handler.depth >= 0 else { return nil }
         return (handler.target, clamp(handler.depth) + 1 + (handler.lasti ? 1 : 0))
     }
 
     /// Splits the instructions into blocks (leaders: the entry, jump and handler targets, the instruction after a
     /// jump or an opcode without fall-through) and reports every jump or handler that leads nowhere.
-    func findBlocks() {
-        let count = instructions.count
-        var leader = [Bool](repeating: false, count: count + 1)
+    mutating func findBlocks() {
+        refill(&leader, false, count: count + 1)
         leader[0] = true
-        for index in instructions.indices {
-            let instruction = instructions[index]
-            if let target = instruction.jumpTarget {
+        for index in 0..<count {
+            let target = jumpTargets[index]
+            if target != StackDepthColumns.none {
                 if let valid = validTarget(index) {
                     leader[valid] = true
                 } else {
@@ -440,8 +546,9 @@ private final class StackDepthComputation {
                 }
                 leader[index + 1] = true
             }
-            if traits.noFallThrough[Int(instruction.opcode)] { leader[index + 1] = true }
-            if let h = instruction.handler {
+            if traits.noFallThrough[Int(opcodes[index])] { leader[index + 1] = true }
+            let h = handlerIndices[index]
+            if h != StackDepthColumns.none {
                 if let (target, _) = handlerEdge(index) {
                     leader[target] = true
                 } else if h < 0 || h >= handlers.count {
@@ -453,16 +560,18 @@ private final class StackDepthComputation {
                 }
             }
         }
-        blockAt = [Int32](repeating: -1, count: count)
+        refill(&blockAt, -1, count: count)
+        blockStarts.removeAll(keepingCapacity: true)
         for index in 0..<count where leader[index] {
             blockAt[index] = Int32(blockStarts.count)
             blockStarts.append(index)
         }
         blockStarts.append(count)
-        startDepth = [Int](repeating: Int.min, count: blockStarts.count - 1)
-        walks = [UInt8](repeating: 0, count: blockStarts.count - 1)
-        queued = [Bool](repeating: false, count: blockStarts.count - 1)
-        mergeReported = queued
+        let blocks = blockStarts.count - 1
+        refill(&startDepth, Int.min, count: blocks)
+        refill(&walks, 0, count: blocks)
+        refill(&queued, false, count: blocks)
+        refill(&mergeReported, false, count: blocks)
     }
 
     // MARK: Pass 1: CPython's number
@@ -475,15 +584,15 @@ private final class StackDepthComputation {
 
     /// Counts `depth` toward the maximum and returns it.
     @inline(__always)
-    func count(_ depth: Int) -> Int {
+    mutating func count(_ depth: Int) -> Int {
         if depth > maxDepth { maxDepth = depth }
         return depth
     }
 
     /// Counts the transient peak of instruction `index` run at `depth`.
     @inline(__always)
-    func countPeak(_ index: Int, at depth: Int) {
-        let extra = traits.peak[Int(instructions[index].opcode)]
+    mutating func countPeak(_ index: Int, at depth: Int) {
+        let extra = traits.peak[Int(opcodes[index])]
         if extra > 0 { _ = count(depth + extra) }
     }
 
@@ -493,7 +602,7 @@ private final class StackDepthComputation {
     /// Counts one more walk of `block`, now reached with `depth`; past the limit the code is marked unbounded, the
     /// block is reported as a merge point reached with two depths (whatever the release guarantees: the depth grows
     /// around a cycle, which no compiler output does) and false returned.
-    func countWalk(_ block: Int, depth: Int) -> Bool {
+    mutating func countWalk(_ block: Int, depth: Int) -> Bool {
         guard Int(walks[block]) < Self.maximumWalksPerBlock else {
             unbounded = true
             reportMerge(block, expected: startDepth[block], found: depth)
@@ -509,17 +618,20 @@ private final class StackDepthComputation {
         for handler in handlers where handler.depth >= 0 {
             total = max(total, clamp(handler.depth) + 2)
         }
-        for index in instructions.indices {
+        for index in 0..<count {
             let (fallThrough, jump) = effects(index)
-            total = clamp(total + max(0, fallThrough, jump, traits.peak[Int(instructions[index].opcode)]))
+            total = clamp(total + max(0, fallThrough, jump, traits.peak[Int(opcodes[index])]))
         }
         return total
     }
 
     /// 3.7+ `stackdepth()`: pop a block, walk it from its start depth, push jump and handler targets as they come and
     /// the next block at the end unless an opcode ended the path.
-    func worklist() {
-        var pending: [Int] = []
+    mutating func worklist() {
+        var pending = self.pending
+        self.pending = []
+        pending.removeAll(keepingCapacity: true)
+        defer { self.pending = pending }
         enqueue(0, depth: entryDepth, into: &pending)
         while let block = pending.popLast(), !unbounded {
             queued[block] = false
@@ -531,7 +643,7 @@ private final class StackDepthComputation {
                 }
                 let (fallThrough, jump) = effects(index)
                 countPeak(index, at: depth)
-                let opcode = Int(instructions[index].opcode)
+                let opcode = Int(opcodes[index])
                 if let target = validTarget(index), !traits.jumpNotWalked[opcode] {
                     enqueue(target, depth: count(clamp(depth + jump)), into: &pending)
                 }
@@ -541,7 +653,7 @@ private final class StackDepthComputation {
                     break
                 }
             }
-            if fallsThrough, blockStarts[block + 1] < instructions.count {
+            if fallsThrough, blockStarts[block + 1] < count {
                 enqueue(blockStarts[block + 1], depth: depth, into: &pending)
             }
         }
@@ -550,7 +662,7 @@ private final class StackDepthComputation {
     /// `stackdepth_push`: the block starting at instruction `first` is walked when first reached and again when
     /// reached deeper (once, with the deepest depth, while it waits); any other depth at a merge point is a finding
     /// where the release guarantees agreement.
-    func enqueue(_ first: Int, depth: Int, into pending: inout [Int]) {
+    mutating func enqueue(_ first: Int, depth: Int, into pending: inout [Int]) {
         let block = Int(blockAt[first])
         let known = startDepth[block]
         if known != Int.min, known != depth, traits.reportsInconsistentDepth {
@@ -578,7 +690,7 @@ private final class StackDepthComputation {
     /// jump walks its target with the jump effect before the walk goes on; a block's end walks the next block while
     /// the block stays on the path; a block on the path, or entered before at the same or a greater depth, is not
     /// entered.
-    func walk() {
+    mutating func walk() {
         var onPath = [Bool](repeating: false, count: startDepth.count)
         var frames: [Frame] = []
 
@@ -599,7 +711,7 @@ private final class StackDepthComputation {
                 let before = frame.depth
                 let (fallThrough, jump) = effects(index)
                 countPeak(index, at: before)
-                let opcode = Int(instructions[index].opcode)
+                let opcode = Int(opcodes[index])
                 frames[top].next += 1
                 frames[top].depth = count(clamp(before + fallThrough))
                 if traits.endsPath[opcode] { frames[top].done = true }
@@ -607,7 +719,7 @@ private final class StackDepthComputation {
                 if let target = validTarget(index), !traits.jumpNotWalked[opcode] {
                     enter(target, count(clamp(before + jump)))
                 }
-            } else if !frame.done, end < instructions.count {
+            } else if !frame.done, end < count {
                 frames[top].done = true
                 enter(end, frame.depth)
             } else {
@@ -639,7 +751,7 @@ private final class StackDepthComputation {
                 if let target = validTarget(index) { visit(target, &pending) }
                 if let (target, _) = handlerEdge(index) { visit(target, &pending) }
             }
-            if end < instructions.count, !traits.noFallThrough[Int(instructions[end - 1].opcode)] {
+            if end < count, !traits.noFallThrough[Int(opcodes[end - 1])] {
                 visit(end, &pending)
             }
         }
@@ -648,7 +760,7 @@ private final class StackDepthComputation {
 
     /// Replays every runnable block from its final start depth (at least 0): an opcode without an effect, a handler
     /// deeper than the stack, a depth below 0 along either way out of an instruction.
-    func check() {
+    mutating func check() {
         let runnable = runnableBlocks()
         for block in startDepth.indices where runnable[block] && startDepth[block] != Int.min {
             // A block reached below 0 is reached only through an underflow, reported where it happened.
@@ -658,7 +770,8 @@ private final class StackDepthComputation {
                     report(.unknownStackEffect, at: index)
                     continue
                 }
-                if let h = instructions[index].handler, h >= 0, h < handlers.count, handlers[h].depth > depth {
+                let h = handlerIndices[index]
+                if h >= 0, h < handlers.count, handlers[h].depth > depth {
                     report(.handlerDepthTooDeep(handlerDepth: handlers[h].depth, stackDepth: depth), at: index)
                 }
                 if validTarget(index) != nil, depth + jumpEffect[index] < 0 {
@@ -674,20 +787,20 @@ private final class StackDepthComputation {
     }
 
     /// Reports the first inconsistent arrival at `block` (later ones would only repeat it).
-    func reportMerge(_ block: Int, expected: Int, found: Int) {
+    mutating func reportMerge(_ block: Int, expected: Int, found: Int) {
         guard !mergeReported[block] else { return }
         mergeReported[block] = true
         report(.inconsistentDepth(expected: expected, found: found), at: blockStarts[block])
     }
 
-    func report(_ kind: StackDepthFinding.Kind, at index: Int) {
+    mutating func report(_ kind: StackDepthFinding.Kind, at index: Int) {
         let finding = StackDepthFinding(kind, at: index)
         if reported.insert(finding).inserted { findings.append(finding) }
     }
 
     /// The depth before each instruction of every reached block, replayed from the block's final start depth.
     func depthsBefore() -> [Int?] {
-        var out = [Int?](repeating: nil, count: instructions.count)
+        var out = [Int?](repeating: nil, count: count)
         for block in startDepth.indices where startDepth[block] != Int.min {
             var depth = startDepth[block]
             for index in blockStarts[block]..<blockStarts[block + 1] {

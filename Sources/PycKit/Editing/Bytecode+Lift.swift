@@ -7,8 +7,35 @@ extension PythonVersion {
     /// `setLine` markers (2.7–3.9), line ranges and locations become instruction positions
     /// (3.10+), and exception-table entries become try blocks (3.11+).
     public func lift(_ code: CodeObject) throws(BytecodeError) -> Bytecode {
-        try Lifter(version: self, code: code, nested: true).lift()
+        try Lifter(version: self, code: code, nested: true, scratch: LiftScratch()).lift()
     }
+}
+
+/// The lifter's working arrays, reused from one code object to the next (a file's nested code
+/// objects are lifted one after the other), so that their memory is allocated once.
+final class LiftScratch {
+    struct Buffers {
+        var folded: [FoldedInstruction] = []
+        var indexAt: [Int32] = []
+        var jumpTarget: [Int] = []
+        var labelAt: [Int] = []
+        var positions: [SourcePosition] = []
+    }
+    private var buffers = Buffers()
+
+    /// The buffers, emptied (their memory kept); hand them back with ``give(_:)``.
+    func take() -> Buffers {
+        var b = buffers
+        buffers = Buffers()
+        b.folded.removeAll(keepingCapacity: true)
+        b.indexAt.removeAll(keepingCapacity: true)
+        b.jumpTarget.removeAll(keepingCapacity: true)
+        b.labelAt.removeAll(keepingCapacity: true)
+        b.positions.removeAll(keepingCapacity: true)
+        return b
+    }
+
+    func give(_ b: Buffers) { buffers = b }
 }
 
 /// One instruction with its prefixes folded, as found in `co_code`.
@@ -28,10 +55,11 @@ struct Lifter {
     let code: CodeObject
     /// Whether nested code objects are lifted too (otherwise they stay plain constants).
     let nested: Bool
+    let scratch: LiftScratch
 
     /// Lifts one code object, leaving nested code objects as plain constants.
     static func liftShallow(version: PythonVersion, code: CodeObject) throws(BytecodeError) -> Bytecode {
-        try Lifter(version: version, code: code, nested: false).lift()
+        try Lifter(version: version, code: code, nested: false, scratch: LiftScratch()).lift()
     }
     var codeName: String { code.nameText }
 
@@ -39,10 +67,9 @@ struct Lifter {
         BytecodeError(kind, at: offset, in: codeName)
     }
 
-    func fold(_ concrete: [ConcreteInstruction]) throws(BytecodeError) -> [FoldedInstruction] {
+    func fold(_ concrete: [ConcreteInstruction], into out: inout [FoldedInstruction]) throws(BytecodeError) {
         let ext = version.instructionTraits.extendedArg
         let bits = version.instructionLayout == .wordcode ? 8 : 16
-        var out: [FoldedInstruction] = []
         out.reserveCapacity(concrete.count)
         var start = -1
         var value = 0
@@ -67,7 +94,6 @@ struct Lifter {
             size = 0
         }
         if start >= 0 { throw fail(.targetInsideInstruction(what: "trailing EXTENDED_ARG", offset: start), at: start) }
-        return out
     }
 
     func lift() throws(BytecodeError) -> Bytecode {
@@ -82,11 +108,15 @@ struct Lifter {
             e.codeName = codeName
             throw fail(.concrete(e), at: e.offset)
         }
-        let folded = try fold(concrete)
+        var buffers = scratch.take()
+        try fold(concrete, into: &buffers.folded)
+        let folded = buffers.folded
         let codeLength = bytes.count
 
         // Instruction index by start offset.
-        var indexAt = [Int32](repeating: -1, count: codeLength + 1)
+        var indexAt: [Int32] = []
+        swap(&indexAt, &buffers.indexAt)  // unique, so that appending reuses its memory
+        indexAt.append(contentsOf: repeatElement(-1, count: codeLength + 1))
         for (i, f) in folded.enumerated() { indexAt[f.start] = Int32(i) }
         indexAt[codeLength] = Int32(folded.count)
         func index(of offset: Int, _ what: String) throws(BytecodeError) -> Int {
@@ -99,9 +129,13 @@ struct Lifter {
         var bytecode = Bytecode(version: version, template: code)
         bytecode.stackSizeFloor = Int(code.stacksize)
 
-        // Jump targets and handlers get labels, numbered in code order.
-        var jumpTarget = [Int](repeating: -1, count: folded.count)
-        var labelled = [Bool](repeating: false, count: folded.count + 1)
+        // Jump targets and handlers get labels, numbered in code order (-2: labelled, id not yet given).
+        var jumpTarget: [Int] = []
+        swap(&jumpTarget, &buffers.jumpTarget)  // unique, so that appending reuses its memory
+        jumpTarget.append(contentsOf: repeatElement(-1, count: folded.count))
+        var labelAt: [Int] = []
+        swap(&labelAt, &buffers.labelAt)  // unique, so that appending reuses its memory
+        labelAt.append(contentsOf: repeatElement(-1, count: folded.count + 1))
         let jumpKinds = version.instructionTraits.jumpKind
         for (i, f) in folded.enumerated() where jumpKinds[Int(f.op.opcode)] != nil {
             var op = f.op
@@ -112,7 +146,7 @@ struct Lifter {
                 throw fail(.targetInsideInstruction(what: "jump target of offset \(f.op.offset)", offset: target), at: f.op.offset)
             }
             jumpTarget[i] = t
-            labelled[t] = true
+            labelAt[t] = -2
         }
         var entries: [ExceptionTableEntry] = []
         if version.hasExceptionTable, case .bytes(let table) = code.exceptiontable.value {
@@ -134,13 +168,12 @@ struct Lifter {
             guard h < folded.count else {
                 throw fail(.targetInsideInstruction(what: "exception handler", offset: e.targetOffset), at: e.targetOffset)
             }
-            labelled[h] = true
+            labelAt[h] = -2
             blockStarts.append((s, k))
             blockEnds.append((t, k))
             handlerIndex.append(h)
         }
-        var labelAt = [Int](repeating: -1, count: folded.count + 1)
-        for i in labelled.indices where labelled[i] {
+        for i in labelAt.indices where labelAt[i] == -2 {
             labelAt[i] = bytecode.newLabel().id
         }
         for (k, e) in entries.enumerated() {
@@ -150,7 +183,9 @@ struct Lifter {
 
         // Line information.
         var markers: [(at: Int, line: Int)] = []  // in code order
-        var positions = [SourcePosition](repeating: .none, count: folded.count)
+        var positions: [SourcePosition] = []
+        swap(&positions, &buffers.positions)  // unique, so that appending reuses its memory
+        positions.append(contentsOf: repeatElement(SourcePosition.none, count: folded.count))
         var atOpcode: [(at: Int, line: Int)] = []  // rare: entries after EXTENDED_ARG prefixes
         func table<T>(_ decode: () throws(LineTableError) -> T) throws(BytecodeError) -> T {
             do {
@@ -219,7 +254,7 @@ struct Lifter {
         }
 
         // Arguments.
-        let args = ArgumentDecoder(version: version, code: code)
+        var args = ArgumentDecoder(version: version, code: code)
         var elements: [Bytecode.Element] = []
         elements.reserveCapacity(folded.count + folded.count / 4)
         var (nextEnd, nextMarker, nextStart, nextAtOpcode) = (0, 0, 0, 0)
@@ -260,12 +295,17 @@ struct Lifter {
             throw fail(.marker("exception-table entries out of order or overlapping"), at: 0)
         }
         bytecode.elements = elements
+        buffers = LiftScratch.Buffers(
+            folded: folded, indexAt: indexAt, jumpTarget: jumpTarget, labelAt: labelAt, positions: positions)
+        scratch.give(buffers)  // the nested code objects reuse them
 
         // Constants, nested code lifted.
         var constants: [Bytecode.Constant] = []
+        constants.reserveCapacity(code.constants.count)
         for c in code.constants {
             if nested, case .code(let nested) = c.value {
-                constants.append(.code(try version.lift(nested), encoding: c.encoding))
+                let lifted = try Lifter(version: version, code: nested, nested: true, scratch: scratch).lift()
+                constants.append(.code(lifted, encoding: c.encoding))
             } else {
                 constants.append(.value(c))
             }
@@ -275,52 +315,89 @@ struct Lifter {
     }
 }
 
-/// Turns stored arguments into symbolic ones, per ``ArgumentShape``.
+/// Turns stored arguments into symbolic ones, per ``ArgumentShape``. Each table is decoded when an
+/// argument first needs it.
 struct ArgumentDecoder {
     let shapes: [ArgumentShape]
     let known: [Bool]
-    let codeName: String
+    let code: CodeObject
+    let usesLocalsPlus: Bool
     let consts: Int
-    let names: [String]
-    let locals: [String]
-    /// Per cell-or-free index: the name and whether it is free.
-    let cells: [(String, Bool)]
-    /// Whether each name / local / cell-or-free index is the first slot with its name (and
-    /// kind), so that the name resolves back to it.
-    let namesResolve: [Bool]
-    let localsResolve: [Bool]
-    let cellsResolve: [Bool]
+
+    /// A table's texts, and whether each slot is the first with its name (and kind), so that the
+    /// name resolves back to it.
+    struct Table {
+        var texts: [String] = []
+        var resolves: [Bool] = []
+        /// Per slot: a free variable (cells of 3.11+ `co_localsplusnames`).
+        var free: [Bool] = []
+
+        init() {}
+
+        init(_ tuple: PyObject, free: [Bool] = []) {
+            let items = tuple.value.items ?? []
+            texts.reserveCapacity(items.count)
+            for o in items { texts.append(o.value.text ?? "") }
+            self.free = free
+            let keys = items.map { NameTable.key($0) }
+            resolves = free.isEmpty ? firstOccurrences(keys) : firstOccurrences(keys.indices.map { CellKey(name: keys[$0], free: free[$0]) })
+        }
+    }
+    private var names: Table? = nil
+    private var locals: Table? = nil
+    /// Per cell-or-free index: the name and whether it is free (3.11+: every slot of
+    /// `co_localsplusnames`).
+    private var cells: Table? = nil
 
     init(version: PythonVersion, code: CodeObject) {
         let traits = version.editingTraits
         shapes = traits.shapes
         known = traits.known
-        codeName = code.nameText
+        self.code = code
+        usesLocalsPlus = version.usesLocalsPlus
         consts = code.constants.count
-        names = code.names.value.texts
-        if version.usesLocalsPlus {
-            locals = code.localsplusnames.value.texts
-            var kinds: [UInt8] = []
-            if case .bytes(let k) = code.localspluskinds.value { kinds = k }
-            cells = locals.enumerated().map { i, n in (n, i < kinds.count && kinds[i] & 0x80 != 0) }
-        } else {
-            locals = code.varnames.value.texts
-            cells = code.cellvars.value.texts.map { ($0, false) } + code.freevars.value.texts.map { ($0, true) }
-        }
-        namesResolve = firstOccurrences(names)
-        localsResolve = firstOccurrences(locals)
-        cellsResolve = firstOccurrences(cells.map { CellKey(name: $0.0, free: $0.1) })
     }
 
-    func fail(_ kind: BytecodeError.Kind, _ offset: Int) -> BytecodeError { BytecodeError(kind, at: offset, in: codeName) }
+    func fail(_ kind: BytecodeError.Kind, _ offset: Int) -> BytecodeError { BytecodeError(kind, at: offset, in: code.nameText) }
 
-    func decode(opcode: UInt8, value: Int, offset: Int) throws(BytecodeError) -> Bytecode.Argument {
-        func pick(_ list: [String], _ i: Int, _ what: String) throws(BytecodeError) -> String {
-            guard i >= 0 && i < list.count else { throw fail(.indexOutOfRange(what: what, index: i), offset) }
-            return list[i]
+    /// The table of `shape`, decoded on first use.
+    private mutating func prepare(_ shape: ArgumentShape) {
+        switch shape {
+        case .name, .global, .attribute, .superAttribute:
+            if names == nil { names = Table(code.names) }
+        case .local, .localPair:
+            if locals == nil { locals = Table(usesLocalsPlus ? code.localsplusnames : code.varnames) }
+        case .cellOrFree:
+            if cells == nil { cells = cellTable() }
+        case .none, .plain, .jump, .compare, .constant:
+            break
+        }
+    }
+
+    private func cellTable() -> Table {
+        var t: Table
+        if usesLocalsPlus {
+            var kinds: [UInt8] = []
+            if case .bytes(let k) = code.localspluskinds.value { kinds = k }
+            let count = code.localsplusnames.value.items?.count ?? 0
+            t = Table(code.localsplusnames, free: (0..<count).map { $0 < kinds.count && kinds[$0] & 0x80 != 0 })
+        } else {
+            let c = code.cellvars.value.items ?? []
+            let f = code.freevars.value.items ?? []
+            t = Table(PyObject(.tuple(c + f)), free: Array(repeating: false, count: c.count) + Array(repeating: true, count: f.count))
+        }
+        return t
+    }
+
+    mutating func decode(opcode: UInt8, value: Int, offset: Int) throws(BytecodeError) -> Bytecode.Argument {
+        func pick(_ table: Table?, _ i: Int, _ what: String) throws(BytecodeError) -> String {
+            guard i >= 0 && i < table!.texts.count else { throw fail(.indexOutOfRange(what: what, index: i), offset) }
+            return table!.texts[i]
         }
         guard known[Int(opcode)] else { throw fail(.unknownOpcode(opcode), offset) }
-        switch shapes[Int(opcode)] {
+        let shape = shapes[Int(opcode)]
+        prepare(shape)
+        switch shape {
         case .none: return value == 0 ? .none : .int(value)
         case .plain: return .int(value)
         case .jump: return .int(value)
@@ -330,28 +407,30 @@ struct ArgumentDecoder {
             return .constant(value)
         case .name:
             let n = try pick(names, value, "name")
-            return namesResolve[value] ? .name(n) : .int(value)
+            return names!.resolves[value] ? .name(n) : .int(value)
         case .global:
             let n = try pick(names, value >> 1, "name")
-            return namesResolve[value >> 1] ? .global(n, pushNull: value & 1 != 0) : .int(value)
+            return names!.resolves[value >> 1] ? .global(n, pushNull: value & 1 != 0) : .int(value)
         case .attribute:
             let n = try pick(names, value >> 1, "name")
-            return namesResolve[value >> 1] ? .attribute(n, method: value & 1 != 0) : .int(value)
+            return names!.resolves[value >> 1] ? .attribute(n, method: value & 1 != 0) : .int(value)
         case .superAttribute:
             let n = try pick(names, value >> 2, "name")
-            return namesResolve[value >> 2] ? .superAttribute(n, twoArguments: value & 2 != 0, method: value & 1 != 0) : .int(value)
+            return names!.resolves[value >> 2]
+                ? .superAttribute(n, twoArguments: value & 2 != 0, method: value & 1 != 0) : .int(value)
         case .local:
             let n = try pick(locals, value, "local")
-            return localsResolve[value] ? .local(n) : .int(value)
+            return locals!.resolves[value] ? .local(n) : .int(value)
         case .localPair:
             let a = try pick(locals, value >> 4, "local")
             let b = try pick(locals, value & 15, "local")
-            return localsResolve[value >> 4] && localsResolve[value & 15] ? .localPair(a, b) : .int(value)
+            return locals!.resolves[value >> 4] && locals!.resolves[value & 15] ? .localPair(a, b) : .int(value)
         case .cellOrFree:
-            guard value >= 0 && value < cells.count else { throw fail(.indexOutOfRange(what: "cell or free variable", index: value), offset) }
-            if !cellsResolve[value] { return .int(value) }
-            let (name, free) = cells[value]
-            return free ? .free(name) : .cell(name)
+            guard value >= 0 && value < cells!.texts.count else {
+                throw fail(.indexOutOfRange(what: "cell or free variable", index: value), offset)
+            }
+            if !cells!.resolves[value] { return .int(value) }
+            return cells!.free[value] ? .free(cells!.texts[value]) : .cell(cells!.texts[value])
         }
     }
 }
@@ -365,9 +444,9 @@ func firstOccurrences<Key: Hashable>(_ keys: [Key]) -> [Bool] {
     return keys.map { seen.insert($0).inserted }
 }
 
-/// A cell or free variable's name with its kind (the two kinds may share a name).
+/// A cell or free variable's name (its UTF-8 bytes) with its kind (the two kinds may share a name).
 struct CellKey: Hashable {
-    var name: String
+    var name: [UInt8]
     var free: Bool
 }
 
