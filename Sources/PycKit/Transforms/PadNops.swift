@@ -8,7 +8,10 @@ extension Bytecode {
     /// and the NOP sits in the same line entry and exception block. Pairs the interpreter
     /// expects together stay together (``PythonVersion/mustStayAdjacent(previous:next:)``:
     /// no NOP between them; ``PythonVersion/jumpNeedsExactTarget(opcode:)``: the NOP goes before
-    /// the target's labels instead).
+    /// the target's labels instead). An instruction that must open its line entry
+    /// (``PythonVersion/mustStayFirstOfLine(opcode:)``: 2.7–3.8 `DUP_TOP`/`POP_TOP` after a line
+    /// marker, which mark an `except` line for `frame_setlineno`) gets no NOP: putting it in front
+    /// of the marker instead would move it into the previous line.
     public mutating func padWithNops() {
         let nop = version.editingTraits.nop
         let exactTargets = exactTargetLabels()
@@ -17,12 +20,15 @@ extension Bytecode {
         var previous: UInt8? = nil
         var runStart = 0
         var runHasExactTarget = false
+        var startsLine = false
         for element in elements {
             switch element {
             case .instruction(let ins):
                 let padding = Element.instruction(Instruction(opcode: nop, position: ins.position))
                 if let p = previous, version.mustStayAdjacent(previous: p, next: ins.opcode) {
                     // nothing between the pair
+                } else if startsLine && version.mustStayFirstOfLine(opcode: ins.opcode) {
+                    // nothing between the line marker and the instruction
                 } else if runHasExactTarget {
                     out.insert(padding, at: runStart)
                 } else {
@@ -32,6 +38,10 @@ extension Bytecode {
                 previous = ins.opcode
                 runStart = out.count
                 runHasExactTarget = false
+                startsLine = false
+            case .setLine:
+                startsLine = true
+                out.append(element)
             case .label(let l):
                 if exactTargets.contains(l.id) { runHasExactTarget = true }
                 out.append(element)

@@ -43,6 +43,13 @@ final class EditingTraits: Sendable {
     /// past the `END_FOR` at its target) and `SEND` (its specialized form returns into the
     /// `END_SEND` at its target by a fixed distance).
     let targetGlued: [Bool]
+    /// Opcodes that must stay the first instruction of their line entry when they start one
+    /// (nothing inserted between the line marker and them): 2.7–3.8 `DUP_TOP` and `POP_TOP`.
+    /// `frame_setlineno` (Objects/frameobject.c) refuses a tracer's jump onto an `except` line by
+    /// looking at the opcode at the line's first offset; with a NOP in front the jump is allowed,
+    /// the handler runs without its exception on the stack and the interpreter crashes (2.7–3.7)
+    /// or refuses for another reason (3.8). 3.9 finds `except` blocks by their block stack.
+    let firstOfLine: [Bool]
     /// Opcodes that return from the function (`RETURN_VALUE`, 3.12+ `RETURN_CONST`).
     let returns: [Bool]
     let nop: UInt8
@@ -101,6 +108,11 @@ final class EditingTraits: Sendable {
         if v >= (3, 12), let f = byte("FOR_ITER") { targetGlued[Int(f)] = true }
         if v >= (3, 12), let s = byte("SEND") { targetGlued[Int(s)] = true }
         self.targetGlued = targetGlued
+        var firstOfLine = [Bool](repeating: false, count: 256)
+        if v <= (3, 8) {
+            for name in ["DUP_TOP", "POP_TOP"] { if let b = byte(name) { firstOfLine[Int(b)] = true } }
+        }
+        self.firstOfLine = firstOfLine
         var returns = [Bool](repeating: false, count: 256)
         for name in ["RETURN_VALUE", "RETURN_CONST"] { if let b = byte(name) { returns[Int(b)] = true } }
         self.returns = returns
@@ -130,6 +142,11 @@ extension PythonVersion {
     /// Whether a jump with `opcode` needs its target label to stay directly on the target
     /// instruction (3.12+ `FOR_ITER`).
     public func jumpNeedsExactTarget(opcode: UInt8) -> Bool { editingTraits.targetGlued[Int(opcode)] }
+
+    /// Whether an instruction with `opcode` that starts a line entry (directly after a `setLine`
+    /// marker) must stay its first instruction (see ``EditingTraits/firstOfLine``: 2.7–3.8
+    /// `DUP_TOP` and `POP_TOP`, how `frame_setlineno` recognizes an `except` line).
+    public func mustStayFirstOfLine(opcode: UInt8) -> Bool { editingTraits.firstOfLine[Int(opcode)] }
 
     /// How many EXTENDED_ARG prefixes an argument needs (wordcode: 8 bits each, at most 3;
     /// 2.7: 16 bits, at most 1).
