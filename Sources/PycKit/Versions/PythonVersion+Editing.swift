@@ -36,7 +36,10 @@ final class EditingTraits: Sendable {
     /// inserted between): 3.11+ `RESUME` after `YIELD_VALUE` (generators find their delegate by
     /// looking at the instruction after the yield), 3.11 `CALL` after `PRECALL` (specialized
     /// `PRECALL`s skip the `CALL`), 3.13 `POP_TOP` after `END_FOR` (an exhausted `FOR_ITER`
-    /// skips both).
+    /// skips both), 3.6–3.10 `GET_AWAITABLE` after `BEFORE_ASYNC_WITH`, `WITH_CLEANUP_START`
+    /// (3.6–3.8), `WITH_EXCEPT_START` and `DUP_TOP; CALL_FUNCTION` (3.9, 3.10): when the awaitable
+    /// is not one, `GET_AWAITABLE` names `__aenter__`/`__aexit__` in its error by the opcodes just
+    /// before it (`format_awaitable_error` in Python/ceval.c; 3.11 passes the kind as its oparg).
     let gluedToPrevious: [(previous: UInt8, next: UInt8)]
     /// Jump opcodes whose target instruction must be the one at the label, with nothing
     /// inserted between label and instruction: 3.12+ `FOR_ITER` (an exhausted iterator jumps
@@ -103,6 +106,16 @@ final class EditingTraits: Sendable {
         if v >= (3, 11), let y = byte("YIELD_VALUE"), let r = byte("RESUME") { glued.append((y, r)) }
         if v == (3, 11), let p = byte("PRECALL"), let c = byte("CALL") { glued.append((p, c)) }
         if v >= (3, 13), let e = byte("END_FOR"), let p = byte("POP_TOP") { glued.append((e, p)) }
+        if v >= (3, 6) && v <= (3, 10), let g = byte("GET_AWAITABLE") {
+            // WITH_CLEANUP_START exists up to 3.8, WITH_EXCEPT_START from 3.9.
+            for name in ["BEFORE_ASYNC_WITH", "WITH_CLEANUP_START", "WITH_EXCEPT_START"] {
+                if let p = byte(name) { glued.append((p, g)) }
+            }
+            if v >= (3, 9), let d = byte("DUP_TOP"), let c = byte("CALL_FUNCTION") {
+                glued.append((c, g))
+                glued.append((d, c))
+            }
+        }
         gluedToPrevious = glued
         var targetGlued = [Bool](repeating: false, count: 256)
         if v >= (3, 12), let f = byte("FOR_ITER") { targetGlued[Int(f)] = true }
