@@ -5,13 +5,16 @@ extension Bytecode {
     ///
     /// The NOP takes the instruction's position and goes directly before it, after the labels
     /// and markers in front of it, so a jump that targeted the instruction now targets its NOP
-    /// and the NOP sits in the same line entry and exception block. Pairs the interpreter
-    /// expects together stay together (``PythonVersion/mustStayAdjacent(previous:next:)``:
-    /// no NOP between them; ``PythonVersion/jumpNeedsExactTarget(opcode:)``: the NOP goes before
-    /// the target's labels instead). An instruction that must open its line entry
-    /// (``PythonVersion/mustStayFirstOfLine(opcode:)``: 2.7–3.8 `DUP_TOP`/`POP_TOP` after a line
-    /// marker, which mark an `except` line for `frame_setlineno`) gets no NOP: putting it in front
-    /// of the marker instead would move it into the previous line.
+    /// and the NOP sits in the same line entry and exception block. Where the interpreter looks
+    /// at the bytecode around an instruction, the version's editing traits keep it intact:
+    /// - ``PythonVersion/mustStayAdjacent(previous:next:)``: no NOP between the pair (3.11+
+    ///   `YIELD_VALUE; RESUME`, 3.6–3.10 `BEFORE_ASYNC_WITH; GET_AWAITABLE`, …);
+    /// - ``PythonVersion/jumpNeedsExactTarget(opcode:)`` (3.12+ `FOR_ITER`, `SEND`) and
+    ///   ``PythonVersion/mustStayAtLabel(opcode:)`` (3.12+ `END_ASYNC_FOR`): the NOP goes before
+    ///   the instruction's labels instead, at the end of the code before them;
+    /// - ``PythonVersion/mustStayFirstOfLine(opcode:)`` (2.7–3.8 `DUP_TOP`/`POP_TOP` directly
+    ///   after a line marker, how `frame_setlineno` recognizes an `except` line): no NOP, since
+    ///   one in front of the marker would belong to the previous line.
     public mutating func padWithNops() {
         let nop = version.editingTraits.nop
         let exactTargets = exactTargetLabels()
@@ -20,6 +23,7 @@ extension Bytecode {
         var previous: UInt8? = nil
         var runStart = 0
         var runHasExactTarget = false
+        var runHasLabel = false
         var startsLine = false
         for element in elements {
             switch element {
@@ -29,7 +33,7 @@ extension Bytecode {
                     // nothing between the pair
                 } else if startsLine && version.mustStayFirstOfLine(opcode: ins.opcode) {
                     // nothing between the line marker and the instruction
-                } else if runHasExactTarget {
+                } else if runHasExactTarget || (runHasLabel && version.mustStayAtLabel(opcode: ins.opcode)) {
                     out.insert(padding, at: runStart)
                 } else {
                     out.append(padding)
@@ -38,12 +42,14 @@ extension Bytecode {
                 previous = ins.opcode
                 runStart = out.count
                 runHasExactTarget = false
+                runHasLabel = false
                 startsLine = false
             case .setLine:
                 startsLine = true
                 out.append(element)
             case .label(let l):
                 if exactTargets.contains(l.id) { runHasExactTarget = true }
+                runHasLabel = true
                 out.append(element)
             default:
                 out.append(element)

@@ -46,6 +46,12 @@ final class EditingTraits: Sendable {
     /// past the `END_FOR` at its target) and `SEND` (its specialized form returns into the
     /// `END_SEND` at its target by a fixed distance).
     let targetGlued: [Bool]
+    /// Opcodes that must stay the instruction at every label in front of them, whether a jump
+    /// or an exception handler targets it: 3.12+ `END_ASYNC_FOR`. Instrumentation gives each
+    /// exception handler a line event unless the handler's instruction is `END_ASYNC_FOR`
+    /// (`initialize_lines` in Python/instrumentation.c), so a NOP there adds a `line` event
+    /// when an `async for` loop ends.
+    let labelGlued: [Bool]
     /// Opcodes that must stay the first instruction of their line entry when they start one
     /// (nothing inserted between the line marker and them): 2.7–3.8 `DUP_TOP` and `POP_TOP`.
     /// `frame_setlineno` (Objects/frameobject.c) refuses a tracer's jump onto an `except` line by
@@ -121,6 +127,9 @@ final class EditingTraits: Sendable {
         if v >= (3, 12), let f = byte("FOR_ITER") { targetGlued[Int(f)] = true }
         if v >= (3, 12), let s = byte("SEND") { targetGlued[Int(s)] = true }
         self.targetGlued = targetGlued
+        var labelGlued = [Bool](repeating: false, count: 256)
+        if v >= (3, 12), let e = byte("END_ASYNC_FOR") { labelGlued[Int(e)] = true }
+        self.labelGlued = labelGlued
         var firstOfLine = [Bool](repeating: false, count: 256)
         if v <= (3, 8) {
             for name in ["DUP_TOP", "POP_TOP"] { if let b = byte(name) { firstOfLine[Int(b)] = true } }
@@ -155,6 +164,11 @@ extension PythonVersion {
     /// Whether a jump with `opcode` needs its target label to stay directly on the target
     /// instruction (3.12+ `FOR_ITER`).
     public func jumpNeedsExactTarget(opcode: UInt8) -> Bool { editingTraits.targetGlued[Int(opcode)] }
+
+    /// Whether an instruction with `opcode` must stay directly at every label in front of it
+    /// (see ``EditingTraits/labelGlued``: 3.12+ `END_ASYNC_FOR`, an exception handler without a
+    /// line event of its own).
+    public func mustStayAtLabel(opcode: UInt8) -> Bool { editingTraits.labelGlued[Int(opcode)] }
 
     /// Whether an instruction with `opcode` that starts a line entry (directly after a `setLine`
     /// marker) must stay its first instruction (see ``EditingTraits/firstOfLine``: 2.7–3.8
