@@ -47,10 +47,14 @@ final class EditingTraits: Sendable {
     /// `END_SEND` at its target by a fixed distance).
     let targetGlued: [Bool]
     /// Opcodes that must stay the instruction at every label in front of them, whether a jump
-    /// or an exception handler targets it: 3.12+ `END_ASYNC_FOR`. Instrumentation gives each
-    /// exception handler a line event unless the handler's instruction is `END_ASYNC_FOR`
-    /// (`initialize_lines` in Python/instrumentation.c), so a NOP there adds a `line` event
-    /// when an `async for` loop ends.
+    /// or an exception handler targets it:
+    /// - 3.6–3.8 `WITH_CLEANUP_START`: when a tracer's jump leaves a block, `frame_setlineno`
+    ///   (Objects/frameobject.c) also pops a `with` statement's exit function if the block's
+    ///   handler is a `WITH_CLEANUP_START`; with a NOP at the handler the stack is left wrong
+    ///   and the interpreter crashes.
+    /// - 3.12+ `END_ASYNC_FOR`: instrumentation gives each exception handler a line event
+    ///   unless the handler's instruction is `END_ASYNC_FOR` (`initialize_lines` in
+    ///   Python/instrumentation.c), so a NOP there adds a `line` event when an `async for` ends.
     let labelGlued: [Bool]
     /// Opcodes that must stay the first instruction of their line entry when they start one
     /// (nothing inserted between the line marker and them): 2.7–3.8 `DUP_TOP` and `POP_TOP`.
@@ -128,6 +132,7 @@ final class EditingTraits: Sendable {
         if v >= (3, 12), let s = byte("SEND") { targetGlued[Int(s)] = true }
         self.targetGlued = targetGlued
         var labelGlued = [Bool](repeating: false, count: 256)
+        if v >= (3, 6) && v <= (3, 8), let w = byte("WITH_CLEANUP_START") { labelGlued[Int(w)] = true }
         if v >= (3, 12), let e = byte("END_ASYNC_FOR") { labelGlued[Int(e)] = true }
         self.labelGlued = labelGlued
         var firstOfLine = [Bool](repeating: false, count: 256)
@@ -166,8 +171,8 @@ extension PythonVersion {
     public func jumpNeedsExactTarget(opcode: UInt8) -> Bool { editingTraits.targetGlued[Int(opcode)] }
 
     /// Whether an instruction with `opcode` must stay directly at every label in front of it
-    /// (see ``EditingTraits/labelGlued``: 3.12+ `END_ASYNC_FOR`, an exception handler without a
-    /// line event of its own).
+    /// (see ``EditingTraits/labelGlued``: 3.6–3.8 `WITH_CLEANUP_START`, how `frame_setlineno`
+    /// recognizes a `with` block; 3.12+ `END_ASYNC_FOR`, a handler without a line event).
     public func mustStayAtLabel(opcode: UInt8) -> Bool { editingTraits.labelGlued[Int(opcode)] }
 
     /// Whether an instruction with `opcode` that starts a line entry (directly after a `setLine`
