@@ -11,7 +11,7 @@ extension Bytecode {
     ///   `YIELD_VALUE; RESUME`, 3.6–3.10 `BEFORE_ASYNC_WITH; GET_AWAITABLE`, …);
     /// - ``PythonVersion/jumpNeedsExactTarget(opcode:)`` (3.12+ `FOR_ITER`, `SEND`) and
     ///   ``PythonVersion/mustStayAtLabel(opcode:)`` (3.6–3.8 `WITH_CLEANUP_START`, 3.12+
-    ///   `END_ASYNC_FOR`): the NOP goes before the instruction's labels instead, at the end of
+    ///   `END_ASYNC_FOR`, 3.13 `FOR_ITER`): the NOP goes before the instruction's labels instead, at the end of
     ///   the code before them;
     /// - ``PythonVersion/mustStayFirstOfLine(opcode:)`` (2.7–3.8 `DUP_TOP`/`POP_TOP` directly
     ///   after a line marker, how `frame_setlineno` recognizes an `except` line): no NOP, since

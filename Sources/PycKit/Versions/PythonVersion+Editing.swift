@@ -55,6 +55,11 @@ final class EditingTraits: Sendable {
     /// - 3.12+ `END_ASYNC_FOR`: instrumentation gives each exception handler a line event
     ///   unless the handler's instruction is `END_ASYNC_FOR` (`initialize_lines` in
     ///   Python/instrumentation.c), so a NOP there adds a `line` event when an `async for` ends.
+    /// - 3.13 `FOR_ITER`: a jump target starts a line for instrumentation, and a `FOR_ITER` under
+    ///   line instrumentation is never specialized; with a NOP at the loop's label the
+    ///   `FOR_ITER` specializes while tracing (3.13's `sys.settrace` no longer instruments
+    ///   branches), and `FOR_ITER_GEN` ends a generator loop through `END_FOR`, which reports
+    ///   an extra StopIteration `exception` event.
     let labelGlued: [Bool]
     /// Opcodes that must stay the first instruction of their line entry when they start one
     /// (nothing inserted between the line marker and them): 2.7–3.8 `DUP_TOP` and `POP_TOP`.
@@ -134,6 +139,7 @@ final class EditingTraits: Sendable {
         var labelGlued = [Bool](repeating: false, count: 256)
         if v >= (3, 6) && v <= (3, 8), let w = byte("WITH_CLEANUP_START") { labelGlued[Int(w)] = true }
         if v >= (3, 12), let e = byte("END_ASYNC_FOR") { labelGlued[Int(e)] = true }
+        if v >= (3, 13), let f = byte("FOR_ITER") { labelGlued[Int(f)] = true }
         self.labelGlued = labelGlued
         var firstOfLine = [Bool](repeating: false, count: 256)
         if v <= (3, 8) {
@@ -172,7 +178,8 @@ extension PythonVersion {
 
     /// Whether an instruction with `opcode` must stay directly at every label in front of it
     /// (see ``EditingTraits/labelGlued``: 3.6–3.8 `WITH_CLEANUP_START`, how `frame_setlineno`
-    /// recognizes a `with` block; 3.12+ `END_ASYNC_FOR`, a handler without a line event).
+    /// recognizes a `with` block; 3.12+ `END_ASYNC_FOR`, a handler without a line event; 3.13
+    /// `FOR_ITER`, kept unspecialized while tracing by its line event).
     public func mustStayAtLabel(opcode: UInt8) -> Bool { editingTraits.labelGlued[Int(opcode)] }
 
     /// Whether an instruction with `opcode` that starts a line entry (directly after a `setLine`
