@@ -82,7 +82,11 @@ struct PadNopsTests {
                 "enter_error: 'async with' received an object from __aenter__",
                 "exit_error: 'async with' received an object from __aexit__",
                 "exit_error_raising: 'async with' received an object from __aexit__",
-                "async with in loop: [1, 'enter', 'jumped', 5, 6]", "async for events: [", "generator loop events",
+                "async with in loop: [1, 'enter', 'jumped', 5, 6]",
+            "out_of_async_for_forwards: [3, 'jumped', 5]",
+            "out_of_async_for_backwards: [2, 4, 'jumped', 2, 4, 5, 6]",
+            "over async listcomp: ['jumped']",
+            "async for events: [", "generator loop events",
             ])
     }
 
@@ -154,7 +158,15 @@ struct PadNopsTests {
                 #expect(v.mustStayAdjacent(previous: try op(v, "BEFORE_ASYNC_WITH"), next: try op(v, "GET_AWAITABLE")))
             }
             if let w = v.opcodes["WITH_CLEANUP_START"]?.byte { #expect(v.mustStayAtLabel(opcode: w) == (v.major == 3)) }
-            if let e = v.opcodes["END_ASYNC_FOR"]?.byte { #expect(v.mustStayAtLabel(opcode: e) == (v.minor >= 12)) }
+            if let e = v.opcodes["END_ASYNC_FOR"]?.byte {
+                #expect(v.mustStayAtLabel(opcode: e) == (v.minor == 8 || v.minor >= 12), "\(v) END_ASYNC_FOR")
+            }
+            if v.major == 3 && (9...10).contains(v.minor) {
+                #expect(v.mustStayAdjacent(previous: try op(v, "GET_AITER"), next: try op(v, "CALL_FUNCTION")))
+            }
+            if v.major == 3 && v.minor == 8 {
+                #expect(v.mustStayAdjacent(previous: try op(v, "LOAD_CONST"), next: try op(v, "SETUP_FINALLY")))
+            }
             #expect(
                 v.mustStayAtLabel(opcode: try op(v, "FOR_ITER")) == (v.major == 3 && v.minor >= 13), "\(v) FOR_ITER")
         }

@@ -39,7 +39,13 @@ final class EditingTraits: Sendable {
     /// skips both), 3.6–3.10 `GET_AWAITABLE` after `BEFORE_ASYNC_WITH`, `WITH_CLEANUP_START`
     /// (3.6–3.8), `WITH_EXCEPT_START` and `DUP_TOP; CALL_FUNCTION` (3.9, 3.10): when the awaitable
     /// is not one, `GET_AWAITABLE` names `__aenter__`/`__aexit__` in its error by the opcodes just
-    /// before it (`format_awaitable_error` in Python/ceval.c; 3.11 passes the kind as its oparg).
+    /// before it (`format_awaitable_error` in Python/ceval.c; 3.11 passes the kind as its oparg);
+    /// 3.8 `SETUP_FINALLY` after `LOAD_CONST` (a `try` whose `finally` breaks: `frame_setlineno`
+    /// pops that `None` when a tracer's jump leaves the block only if it directly precedes);
+    /// 3.9, 3.10 `CALL_FUNCTION` after `GET_AITER` (an async comprehension's call: the block and
+    /// stack analysis of `frame_setlineno` takes a `GET_AITER` not directly followed by the call
+    /// for an `async for` loop, and a tracer's jump over the comprehension pops a value that is
+    /// not there).
     let gluedToPrevious: [(previous: UInt8, next: UInt8)]
     /// Jump opcodes whose target instruction must be the one at the label, with nothing
     /// inserted between label and instruction: 3.12+ `FOR_ITER` (an exhausted iterator jumps
@@ -52,6 +58,9 @@ final class EditingTraits: Sendable {
     ///   (Objects/frameobject.c) also pops a `with` statement's exit function if the block's
     ///   handler is a `WITH_CLEANUP_START`; with a NOP at the handler the stack is left wrong
     ///   and the interpreter crashes.
+    /// - 3.8 `END_ASYNC_FOR`: `frame_setlineno` recognizes an `async for` loop by the
+    ///   `END_ASYNC_FOR` at its `SETUP_FINALLY`'s target; a NOP there makes a tracer's jump out of
+    ///   the loop pop a block instead of the iterator (a fatal block stack overflow).
     /// - 3.12+ `END_ASYNC_FOR`: instrumentation gives each exception handler a line event
     ///   unless the handler's instruction is `END_ASYNC_FOR` (`initialize_lines` in
     ///   Python/instrumentation.c), so a NOP there adds a `line` event when an `async for` ends.
@@ -131,6 +140,10 @@ final class EditingTraits: Sendable {
                 glued.append((d, c))
             }
         }
+        if v == (3, 8), let l = byte("LOAD_CONST"), let f = byte("SETUP_FINALLY") { glued.append((l, f)) }
+        if v >= (3, 9) && v <= (3, 10), let a = byte("GET_AITER"), let c = byte("CALL_FUNCTION") {
+            glued.append((a, c))
+        }
         gluedToPrevious = glued
         var targetGlued = [Bool](repeating: false, count: 256)
         if v >= (3, 12), let f = byte("FOR_ITER") { targetGlued[Int(f)] = true }
@@ -138,7 +151,7 @@ final class EditingTraits: Sendable {
         self.targetGlued = targetGlued
         var labelGlued = [Bool](repeating: false, count: 256)
         if v >= (3, 6) && v <= (3, 8), let w = byte("WITH_CLEANUP_START") { labelGlued[Int(w)] = true }
-        if v >= (3, 12), let e = byte("END_ASYNC_FOR") { labelGlued[Int(e)] = true }
+        if v == (3, 8) || v >= (3, 12), let e = byte("END_ASYNC_FOR") { labelGlued[Int(e)] = true }
         if v >= (3, 13), let f = byte("FOR_ITER") { labelGlued[Int(f)] = true }
         self.labelGlued = labelGlued
         var firstOfLine = [Bool](repeating: false, count: 256)
@@ -177,9 +190,10 @@ extension PythonVersion {
     public func jumpNeedsExactTarget(opcode: UInt8) -> Bool { editingTraits.targetGlued[Int(opcode)] }
 
     /// Whether an instruction with `opcode` must stay directly at every label in front of it
-    /// (see ``EditingTraits/labelGlued``: 3.6–3.8 `WITH_CLEANUP_START`, how `frame_setlineno`
-    /// recognizes a `with` block; 3.12+ `END_ASYNC_FOR`, a handler without a line event; 3.13
-    /// `FOR_ITER`, kept unspecialized while tracing by its line event).
+    /// (see ``EditingTraits/labelGlued``: 3.6–3.8 `WITH_CLEANUP_START` and 3.8 `END_ASYNC_FOR`,
+    /// how `frame_setlineno` recognizes `with` and `async for` blocks; 3.12+ `END_ASYNC_FOR`, a
+    /// handler without a line event; 3.13 `FOR_ITER`, kept unspecialized while tracing by its
+    /// line event).
     public func mustStayAtLabel(opcode: UInt8) -> Bool { editingTraits.labelGlued[Int(opcode)] }
 
     /// Whether an instruction with `opcode` that starts a line entry (directly after a `setLine`

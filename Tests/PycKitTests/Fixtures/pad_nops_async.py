@@ -1,4 +1,4 @@
-# Fixture for PadNopsTests (3.6+): async with and async for under a tracer, and async with
+# Fixture for PadNopsTests (3.6+): async with and async for under a tracer (jumps out, events), and async with
 # errors that name __aenter__/__aexit__. Each scenario prints one line; the padded program must
 # print the same lines as the original.
 import sys
@@ -71,7 +71,8 @@ def jumper(func, source, target):
     first = func.__code__.co_firstlineno
 
     def tracer(frame, event, arg):
-        if frame.f_code is func.__code__ and event == 'line' and frame.f_lineno == first + source:
+        if (frame.f_code is func.__code__ and event == 'line' and frame.f_lineno == first + source
+                and 'jumped' not in out):
             try:
                 frame.f_lineno = first + target
                 out.append('jumped')
@@ -89,6 +90,55 @@ try:
 finally:
     sys.settrace(None)
 print('async with in loop: %s' % out)
+
+
+async def asynciter(iterable):
+    for x in iterable:
+        yield x
+
+
+async def out_of_async_for_forwards():
+    for i in [1]:
+        async for i in asynciter([1, 2]):
+            out.append(3)
+            out.append(4)
+        out.append(5)
+
+
+async def out_of_async_for_backwards():
+    for i in [1]:
+        out.append(2)
+        async for i in asynciter([1]):
+            out.append(4)
+            out.append(5)
+        out.append(6)
+
+
+# Out of an async for loop, once (3.8: the loop's SETUP_FINALLY target must be END_ASYNC_FOR).
+for func, source, target in ((out_of_async_for_forwards, 4, 5), (out_of_async_for_backwards, 5, 2)):
+    out = []
+    sys.settrace(jumper(func, source, target))
+    try:
+        run(func())
+    finally:
+        sys.settrace(None)
+    print('%s: %s' % (func.__name__, out))
+
+
+async def over_async_listcomp():
+    a = 1
+    x = [i async for i in asynciter(range(10))]
+    c = 3
+
+
+# Backwards over an async comprehension (3.9, 3.10: GET_AITER; CALL_FUNCTION marks its call).
+out = []
+sys.settrace(jumper(over_async_listcomp, 3, 1))
+try:
+    run(over_async_listcomp())
+finally:
+    sys.settrace(None)
+print('over async listcomp: %s' % out)
 
 
 class AsyncIteratorWrapper:
