@@ -79,7 +79,8 @@ struct PadNopsTests {
         try expectSameRun(
             "pad_nops_async.py", version,
             scenarios: [
-                "enter_error: 'async with' received an object from __aenter__",
+                "await, send: resumed", "await, throw handled: handled by the awaitable", "await, throw: caught",
+            "enter_error: 'async with' received an object from __aenter__",
                 "exit_error: 'async with' received an object from __aexit__",
                 "exit_error_raising: 'async with' received an object from __aexit__",
                 "async with in loop: [1, 'enter', 'jumped', 5, 6]",
@@ -160,6 +161,9 @@ struct PadNopsTests {
             if let w = v.opcodes["WITH_CLEANUP_START"]?.byte { #expect(v.mustStayAtLabel(opcode: w) == (v.major == 3)) }
             if let e = v.opcodes["END_ASYNC_FOR"]?.byte {
                 #expect(v.mustStayAtLabel(opcode: e) == (v.minor == 8 || v.minor >= 12), "\(v) END_ASYNC_FOR")
+            }
+            if v.major == 3 && v.minor == 11 {
+                #expect(v.mustStayAdjacent(previous: try op(v, "SEND"), next: try op(v, "YIELD_VALUE")))
             }
             if v.major == 3 && (9...10).contains(v.minor) {
                 #expect(v.mustStayAdjacent(previous: try op(v, "GET_AITER"), next: try op(v, "CALL_FUNCTION")))

@@ -33,19 +33,23 @@ public enum ArgumentShape: Sendable, Hashable {
 final class EditingTraits: Sendable {
     let shapes: [ArgumentShape]
     /// Opcodes that must directly follow the instruction before them (no instruction may be
-    /// inserted between): 3.11+ `RESUME` after `YIELD_VALUE` (generators find their delegate by
-    /// looking at the instruction after the yield), 3.11 `CALL` after `PRECALL` (specialized
-    /// `PRECALL`s skip the `CALL`), 3.13 `POP_TOP` after `END_FOR` (an exhausted `FOR_ITER`
-    /// skips both), 3.6–3.10 `GET_AWAITABLE` after `BEFORE_ASYNC_WITH`, `WITH_CLEANUP_START`
-    /// (3.6–3.8), `WITH_EXCEPT_START` and `DUP_TOP; CALL_FUNCTION` (3.9, 3.10): when the awaitable
-    /// is not one, `GET_AWAITABLE` names `__aenter__`/`__aexit__` in its error by the opcodes just
-    /// before it (`format_awaitable_error` in Python/ceval.c; 3.11 passes the kind as its oparg);
-    /// 3.8 `SETUP_FINALLY` after `LOAD_CONST` (a `try` whose `finally` breaks: `frame_setlineno`
-    /// pops that `None` when a tracer's jump leaves the block only if it directly precedes);
-    /// 3.9, 3.10 `CALL_FUNCTION` after `GET_AITER` (an async comprehension's call: the block and
-    /// stack analysis of `frame_setlineno` takes a `GET_AITER` not directly followed by the call
-    /// for an `async for` loop, and a tracer's jump over the comprehension pops a value that is
-    /// not there).
+    /// inserted between), because the interpreter looks at the neighbouring code unit:
+    /// - 3.11+ `RESUME` after `YIELD_VALUE`: generators find their delegate by looking at the
+    ///   instruction after the yield.
+    /// - 3.11 `CALL` after `PRECALL`: specialized `PRECALL`s skip the `CALL`.
+    /// - 3.11 `YIELD_VALUE` after `SEND`: throwing into or closing a suspended `await` steps back
+    ///   from the yield to the `SEND` and jumps by its oparg (`_gen_throw`, Objects/genobject.c).
+    /// - 3.13 `POP_TOP` after `END_FOR`: an exhausted `FOR_ITER` skips both.
+    /// - 3.6–3.10 `GET_AWAITABLE` after `BEFORE_ASYNC_WITH`, `WITH_CLEANUP_START` (3.6–3.8),
+    ///   `WITH_EXCEPT_START` and `DUP_TOP; CALL_FUNCTION` (3.9, 3.10): when the awaitable is not
+    ///   one, its error names `__aenter__`/`__aexit__` by the opcodes just before it
+    ///   (`format_awaitable_error`, Python/ceval.c; 3.11 passes the kind as its oparg).
+    /// - 3.8 `SETUP_FINALLY` after `LOAD_CONST` (a `try` whose `finally` breaks):
+    ///   `frame_setlineno` (Objects/frameobject.c) pops that `None` when a tracer's jump leaves
+    ///   the block only if it directly precedes.
+    /// - 3.9, 3.10 `CALL_FUNCTION` after `GET_AITER` (an async comprehension's call): the block
+    ///   and stack analysis of `frame_setlineno` takes any other `GET_AITER` for an `async for`
+    ///   loop, and a tracer's jump over the comprehension pops a value that is not there.
     let gluedToPrevious: [(previous: UInt8, next: UInt8)]
     /// Jump opcodes whose target instruction must be the one at the label, with nothing
     /// inserted between label and instruction: 3.12+ `FOR_ITER` (an exhausted iterator jumps
@@ -129,6 +133,7 @@ final class EditingTraits: Sendable {
         var glued: [(UInt8, UInt8)] = []
         if v >= (3, 11), let y = byte("YIELD_VALUE"), let r = byte("RESUME") { glued.append((y, r)) }
         if v == (3, 11), let p = byte("PRECALL"), let c = byte("CALL") { glued.append((p, c)) }
+        if v == (3, 11), let s = byte("SEND"), let y = byte("YIELD_VALUE") { glued.append((s, y)) }
         if v >= (3, 13), let e = byte("END_FOR"), let p = byte("POP_TOP") { glued.append((e, p)) }
         if v >= (3, 6) && v <= (3, 10), let g = byte("GET_AWAITABLE") {
             // WITH_CLEANUP_START exists up to 3.8, WITH_EXCEPT_START from 3.9.

@@ -50,6 +50,43 @@ for f in (enter_error, exit_error, exit_error_raising):
         print('%s: %s' % (f.__name__, e))
 
 
+class Suspend:
+    def __await__(self):
+        try:
+            yield 'suspended'
+        except KeyError:
+            return 'handled by the awaitable'
+        return 'resumed'
+
+
+async def awaiting():
+    try:
+        r = await Suspend()
+    except ValueError:
+        return 'caught'
+    return r
+
+
+def drive(action):
+    c = awaiting()
+    c.send(None)
+    try:
+        action(c)
+    except StopIteration as e:
+        return e.value
+    except BaseException as e:
+        return repr(e)
+    return 'still running'
+
+
+# Resuming, throwing into and closing a suspended await (3.11: a throw the awaitable handles
+# steps back from YIELD_VALUE to its SEND).
+print('await, send: %s' % drive(lambda c: c.send(None)))
+print('await, throw handled: %s' % drive(lambda c: c.throw(KeyError)))
+print('await, throw: %s' % drive(lambda c: c.throw(ValueError)))
+print('await, close: %s' % drive(lambda c: c.close()))
+
+
 class CM:
     async def __aenter__(self):
         out.append('enter')
