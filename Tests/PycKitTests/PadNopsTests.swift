@@ -72,7 +72,7 @@ struct PadNopsTests {
     }
 
     @Test(
-        "async with errors, a tracer's jump out of async with, async for and generator loop events",
+        "async code: throw into an await, async with errors, a tracer's jumps, async for and generator events",
         arguments: PythonVersion.all.filter { $0.major == 3 })
     func asyncAndEvents(version: PythonVersion) throws {
         try Require.interpreter(version)
@@ -80,14 +80,14 @@ struct PadNopsTests {
             "pad_nops_async.py", version,
             scenarios: [
                 "await, send: resumed", "await, throw handled: handled by the awaitable", "await, throw: caught",
-            "enter_error: 'async with' received an object from __aenter__",
+                "enter_error: 'async with' received an object from __aenter__",
                 "exit_error: 'async with' received an object from __aexit__",
                 "exit_error_raising: 'async with' received an object from __aexit__",
                 "async with in loop: [1, 'enter', 'jumped', 5, 6]",
-            "out_of_async_for_forwards: [3, 'jumped', 5]",
-            "out_of_async_for_backwards: [2, 4, 'jumped', 2, 4, 5, 6]",
-            "over async listcomp: ['jumped']",
-            "async for events: [", "generator loop events",
+                "out_of_async_for_forwards: [3, 'jumped', 5]",
+                "out_of_async_for_backwards: [2, 4, 'jumped', 2, 4, 5, 6]",
+                "over async listcomp: ['jumped']",
+                "async for events: [", "generator loop events",
             ])
     }
 
