@@ -61,13 +61,15 @@ struct PadNopsTests {
         for (b, a) in zip(before, after) { #expect(a == b, "\(name), padded:\n  \(a)\ninstead of\n  \(b)") }
     }
 
-    @Test("a tracer's jumps onto an except line and out of a with block", arguments: PythonVersion.all)
+    @Test(
+        "a tracer's jumps onto an except line, out of a with block, over a comprehension", arguments: PythonVersion.all)
     func tracerJumps(version: PythonVersion) throws {
         try Require.interpreter(version)
         try expectSameRun(
             "pad_nops_program.py", version,
             scenarios: [
                 "typed except: [\"ValueError", "bare except: [\"ValueError", "with in loop: [1, 'jumped', 5, 6",
+                "over listcomp: ['jumped', None]",
             ])
     }
 
@@ -167,6 +169,7 @@ struct PadNopsTests {
             }
             if v.major == 3 && (9...10).contains(v.minor) {
                 #expect(v.mustStayAdjacent(previous: try op(v, "GET_AITER"), next: try op(v, "CALL_FUNCTION")))
+                #expect(v.mustStayAdjacent(previous: try op(v, "GET_ITER"), next: try op(v, "CALL_FUNCTION")))
             }
             if v.major == 3 && v.minor == 8 {
                 #expect(v.mustStayAdjacent(previous: try op(v, "LOAD_CONST"), next: try op(v, "SETUP_FINALLY")))

@@ -10,7 +10,7 @@ extension Bytecode {
     /// - ``PythonVersion/mustStayAdjacent(previous:next:)``: no NOP between the pair (3.11+
     ///   `YIELD_VALUE; RESUME`, 3.11 `SEND; YIELD_VALUE`, 3.6–3.10
     ///   `BEFORE_ASYNC_WITH; GET_AWAITABLE`, 3.8 `LOAD_CONST; SETUP_FINALLY`, 3.9–3.10
-    ///   `GET_AITER; CALL_FUNCTION`, …);
+    ///   `GET_ITER; CALL_FUNCTION`, …);
     /// - ``PythonVersion/jumpNeedsExactTarget(opcode:)`` (3.12+ `FOR_ITER`, `SEND`) and
     ///   ``PythonVersion/mustStayAtLabel(opcode:)`` (3.6–3.8 `WITH_CLEANUP_START`, 3.8 and 3.12+
     ///   `END_ASYNC_FOR`, 3.13 `FOR_ITER`): the NOP goes before the instruction's labels instead,

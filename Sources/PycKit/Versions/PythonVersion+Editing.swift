@@ -47,9 +47,9 @@ final class EditingTraits: Sendable {
     /// - 3.8 `SETUP_FINALLY` after `LOAD_CONST` (a `try` whose `finally` breaks):
     ///   `frame_setlineno` (Objects/frameobject.c) pops that `None` when a tracer's jump leaves
     ///   the block only if it directly precedes.
-    /// - 3.9, 3.10 `CALL_FUNCTION` after `GET_AITER` (an async comprehension's call): the block
-    ///   and stack analysis of `frame_setlineno` takes any other `GET_AITER` for an `async for`
-    ///   loop, and a tracer's jump over the comprehension pops a value that is not there.
+    /// - 3.9, 3.10 `CALL_FUNCTION` after `GET_ITER` and `GET_AITER` (a comprehension's call):
+    ///   the block and stack analysis of `frame_setlineno` takes any other `GET_ITER`/`GET_AITER`
+    ///   for a loop's, and a tracer's jump over the comprehension pops a value that is not there.
     let gluedToPrevious: [(previous: UInt8, next: UInt8)]
     /// Jump opcodes whose target instruction must be the one at the label, with nothing
     /// inserted between label and instruction: 3.12+ `FOR_ITER` (an exhausted iterator jumps
@@ -146,8 +146,8 @@ final class EditingTraits: Sendable {
             }
         }
         if v == (3, 8), let l = byte("LOAD_CONST"), let f = byte("SETUP_FINALLY") { glued.append((l, f)) }
-        if v >= (3, 9) && v <= (3, 10), let a = byte("GET_AITER"), let c = byte("CALL_FUNCTION") {
-            glued.append((a, c))
+        if v >= (3, 9) && v <= (3, 10), let c = byte("CALL_FUNCTION") {
+            for name in ["GET_ITER", "GET_AITER"] { if let g = byte(name) { glued.append((g, c)) } }
         }
         gluedToPrevious = glued
         var targetGlued = [Bool](repeating: false, count: 256)

@@ -40,12 +40,19 @@ def with_in_loop(out):
     out.append(6)
 
 
+def over_listcomp(out):
+    a = 1
+    x = [i for i in range(10)]
+    c = 3
+
+
 def jump(func, args, source, target, out):
     """Runs func(*args) with a tracer that jumps from line source to target (relative)."""
     first = func.__code__.co_firstlineno
 
     def tracer(frame, event, arg):
-        if frame.f_code is func.__code__ and event == 'line' and frame.f_lineno == first + source:
+        if (frame.f_code is func.__code__ and event == 'line' and frame.f_lineno == first + source
+                and 'jumped' not in out):
             try:
                 frame.f_lineno = first + target
                 out.append('jumped')
@@ -71,3 +78,6 @@ print('bare except: %s' % jump(bare_except, (), 3, 5, []))
 # Out of a with block inside a loop: the jump pops the block and the with's exit function.
 out = []
 print('with in loop: %s' % jump(with_in_loop, (out,), 4, 5, out))
+# Backwards over a list comprehension (3.9, 3.10: GET_ITER; CALL_FUNCTION marks its call).
+out = []
+print('over listcomp: %s' % jump(over_listcomp, (out,), 3, 1, out))
