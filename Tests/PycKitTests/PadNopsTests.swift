@@ -69,7 +69,7 @@ struct PadNopsTests {
             "pad_nops_program.py", version,
             scenarios: [
                 "typed except: [\"ValueError", "bare except: [\"ValueError", "with in loop: [1, 'jumped', 5, 6",
-                "over listcomp: ['jumped', None]",
+                "over listcomp: ['jumped', None]", "reraise events: [(0, 'call')",
             ])
     }
 
@@ -109,9 +109,11 @@ struct PadNopsTests {
                 total += t
             }
         }
-        // The traits exempt a few instructions; everything else is padded.
+        // The traits exempt a few instructions (3.9: also the first of every line, about a
+        // quarter); everything else is padded.
+        let bound = version.mustStayFirstOfLine(opcode: try #require(version.opcodes["LOAD_CONST"]?.byte)) ? 2 : 10
         #expect(total > 100)
-        #expect(exempt * 10 < total, "\(exempt) of \(total) instructions without a NOP")
+        #expect(exempt * bound < total, "\(exempt) of \(total) instructions without a NOP")
     }
 
     /// Checks that every non-NOP instruction of padded code `b` follows a NOP (labels and
@@ -152,7 +154,10 @@ struct PadNopsTests {
     func traitsTable() throws {
         func op(_ v: PythonVersion, _ name: String) throws -> UInt8 { try #require(v.opcodes[name]?.byte) }
         for v in PythonVersion.all {
-            let atLine = v.major == 2 || v.minor <= 8
+            let atLine = v.major == 2 || v.minor <= 9
+            if v.major == 3 && v.minor == 9 {
+                #expect(v.mustStayFirstOfLine(opcode: try op(v, "LOAD_CONST")), "3.9: every opcode")
+            }
             #expect(v.mustStayFirstOfLine(opcode: try op(v, "POP_TOP")) == atLine, "\(v) POP_TOP")
             if let dup = v.opcodes["DUP_TOP"]?.byte {
                 #expect(v.mustStayFirstOfLine(opcode: dup) == atLine, "\(v) DUP_TOP")

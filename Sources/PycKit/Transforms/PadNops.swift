@@ -15,9 +15,11 @@ extension Bytecode {
     ///   ``PythonVersion/mustStayAtLabel(opcode:)`` (3.6–3.8 `WITH_CLEANUP_START`, 3.8 and 3.12+
     ///   `END_ASYNC_FOR`, 3.13 `FOR_ITER`): the NOP goes before the instruction's labels instead,
     ///   at the end of the code before them;
-    /// - ``PythonVersion/mustStayFirstOfLine(opcode:)`` (2.7–3.8 `DUP_TOP`/`POP_TOP` directly
-    ///   after a line marker, how `frame_setlineno` recognizes an `except` line): no NOP, since
-    ///   one in front of the marker would belong to the previous line.
+    /// - ``PythonVersion/mustStayFirstOfLine(opcode:)`` (directly after a line marker: 2.7–3.8
+    ///   `DUP_TOP`/`POP_TOP`, how `frame_setlineno` recognizes an `except` line; 3.9 every
+    ///   instruction, which decides its line events after an exception): no NOP, since one in
+    ///   front of the marker would belong to the previous line. 3.9 code thus keeps a NOP before
+    ///   each instruction but the first of every line entry.
     public mutating func padWithNops() {
         let nop = version.editingTraits.nop
         let exactTargets = exactTargetLabels()

@@ -75,11 +75,16 @@ final class EditingTraits: Sendable {
     ///   an extra StopIteration `exception` event.
     let labelGlued: [Bool]
     /// Opcodes that must stay the first instruction of their line entry when they start one
-    /// (nothing inserted between the line marker and them): 2.7–3.8 `DUP_TOP` and `POP_TOP`.
-    /// `frame_setlineno` (Objects/frameobject.c) refuses a tracer's jump onto an `except` line by
-    /// looking at the opcode at the line's first offset; with a NOP in front the jump is allowed,
-    /// the handler runs without its exception on the stack and the interpreter crashes (2.7–3.7)
-    /// or refuses for another reason (3.8). 3.9 finds `except` blocks by their block stack.
+    /// (nothing inserted between the line marker and them):
+    /// - 2.7–3.8 `DUP_TOP` and `POP_TOP`: `frame_setlineno` (Objects/frameobject.c) refuses a
+    ///   tracer's jump onto an `except` line by looking at the opcode at the line's first
+    ///   offset; with a NOP in front the jump is allowed, the handler runs without its exception
+    ///   on the stack and the interpreter crashes (2.7–3.7) or refuses for another reason (3.8).
+    /// - 3.9 every opcode: when an exception reaches a handler, 3.9's `exception_unwind`
+    ///   (Python/ceval.c) makes the next instruction report a `line` event unless the raising
+    ///   instruction opened its line entry; with a NOP in front, a handler in the middle of a
+    ///   line (the cleanup of `except E as name`) gets a `line` event the original does not.
+    ///   So 3.9 code keeps no NOP before the first instruction of each line entry.
     let firstOfLine: [Bool]
     /// Opcodes that return from the function (`RETURN_VALUE`, 3.12+ `RETURN_CONST`).
     let returns: [Bool]
@@ -162,6 +167,8 @@ final class EditingTraits: Sendable {
         var firstOfLine = [Bool](repeating: false, count: 256)
         if v <= (3, 8) {
             for name in ["DUP_TOP", "POP_TOP"] { if let b = byte(name) { firstOfLine[Int(b)] = true } }
+        } else if v == (3, 9) {
+            firstOfLine = [Bool](repeating: true, count: 256)
         }
         self.firstOfLine = firstOfLine
         var returns = [Bool](repeating: false, count: 256)
@@ -203,7 +210,8 @@ extension PythonVersion {
 
     /// Whether an instruction with `opcode` that starts a line entry (directly after a `setLine`
     /// marker) must stay its first instruction (see ``EditingTraits/firstOfLine``: 2.7–3.8
-    /// `DUP_TOP` and `POP_TOP`, how `frame_setlineno` recognizes an `except` line).
+    /// `DUP_TOP` and `POP_TOP`, how `frame_setlineno` recognizes an `except` line; 3.9 every
+    /// opcode, whose line events after an exception depend on it).
     public func mustStayFirstOfLine(opcode: UInt8) -> Bool { editingTraits.firstOfLine[Int(opcode)] }
 
     /// How many EXTENDED_ARG prefixes an argument needs (wordcode: 8 bits each, at most 3;

@@ -46,6 +46,36 @@ def over_listcomp(out):
     c = 3
 
 
+def reraise_in_named_except():
+    try:
+        try:
+            raise Exception
+        except Exception as e:
+            raise
+            x = "Something"
+            y = "Something"
+    except Exception:
+        pass
+
+
+def events(func):
+    """The (relative line, event) pairs a tracer sees in func."""
+    first = func.__code__.co_firstlineno
+    seen = []
+
+    def tracer(frame, event, arg):
+        if frame.f_code is func.__code__:
+            seen.append((frame.f_lineno - first, event))
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        func()
+    finally:
+        sys.settrace(None)
+    return seen
+
+
 def jump(func, args, source, target, out):
     """Runs func(*args) with a tracer that jumps from line source to target (relative)."""
     first = func.__code__.co_firstlineno
@@ -81,3 +111,6 @@ print('with in loop: %s' % jump(with_in_loop, (out,), 4, 5, out))
 # Backwards over a list comprehension (3.9, 3.10: GET_ITER; CALL_FUNCTION marks its call).
 out = []
 print('over listcomp: %s' % jump(over_listcomp, (out,), 3, 1, out))
+# A handler in the middle of a line after a bare raise (3.9: a line event after an exception
+# depends on whether the raising instruction opened its line).
+print('reraise events: %s' % events(reraise_in_named_except))
