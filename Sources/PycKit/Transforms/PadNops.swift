@@ -15,17 +15,19 @@ extension Bytecode {
     ///   ``PythonVersion/mustStayAtLabel(opcode:)`` (3.6–3.8 `WITH_CLEANUP_START`, 3.8 and 3.12+
     ///   `END_ASYNC_FOR`, 3.13 `FOR_ITER`): the NOP goes before the instruction's labels instead,
     ///   at the end of the code before them;
-    /// - ``PythonVersion/mustStayFirstOfLine(opcode:)`` (directly after a line marker: 2.7–3.8
-    ///   `DUP_TOP`/`POP_TOP`, how `frame_setlineno` recognizes an `except` line; 3.9 every
-    ///   instruction, which decides its line events after an exception): no NOP, since one in
-    ///   front of the marker would belong to the previous line. 3.9 code thus keeps a NOP before
-    ///   each instruction but the first of every line entry.
+    /// - ``PythonVersion/mustStayFirstOfLine(opcode:)`` (2.7–3.8 `DUP_TOP`/`POP_TOP` directly
+    ///   after a line marker, how `frame_setlineno` recognizes an `except` line): no NOP;
+    /// - ``PythonVersion/insertsBeforeLineMarker`` (3.9, whose line events after an exception
+    ///   depend on which instruction opened the line): an instruction that opens a line entry
+    ///   gets its NOP in front of its labels and line marker, with the previous instruction's
+    ///   position, so it belongs to the previous entry (the code's first instruction gets none).
     public mutating func padWithNops() {
         let nop = version.editingTraits.nop
         let exactTargets = exactTargetLabels()
         var out: [Element] = []
         out.reserveCapacity(elements.count * 2)
         var previous: UInt8? = nil
+        var previousPosition: SourcePosition? = nil
         var runStart = 0
         var runHasExactTarget = false
         var runHasLabel = false
@@ -38,6 +40,10 @@ extension Bytecode {
                     // nothing between the pair
                 } else if startsLine && version.mustStayFirstOfLine(opcode: ins.opcode) {
                     // nothing between the line marker and the instruction
+                } else if startsLine && version.insertsBeforeLineMarker {
+                    if let position = previousPosition {
+                        out.insert(.instruction(Instruction(opcode: nop, position: position)), at: runStart)
+                    }
                 } else if runHasExactTarget || (runHasLabel && version.mustStayAtLabel(opcode: ins.opcode)) {
                     out.insert(padding, at: runStart)
                 } else {
@@ -45,6 +51,7 @@ extension Bytecode {
                 }
                 out.append(element)
                 previous = ins.opcode
+                previousPosition = ins.position
                 runStart = out.count
                 runHasExactTarget = false
                 runHasLabel = false

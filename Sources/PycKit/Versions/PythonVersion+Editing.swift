@@ -80,12 +80,16 @@ final class EditingTraits: Sendable {
     ///   tracer's jump onto an `except` line by looking at the opcode at the line's first
     ///   offset; with a NOP in front the jump is allowed, the handler runs without its exception
     ///   on the stack and the interpreter crashes (2.7–3.7) or refuses for another reason (3.8).
-    /// - 3.9 every opcode: when an exception reaches a handler, 3.9's `exception_unwind`
-    ///   (Python/ceval.c) makes the next instruction report a `line` event unless the raising
-    ///   instruction opened its line entry; with a NOP in front, a handler in the middle of a
-    ///   line (the cleanup of `except E as name`) gets a `line` event the original does not.
-    ///   So 3.9 code keeps no NOP before the first instruction of each line entry.
+    ///
+    /// (3.9 keeps every line's first instruction first by other means: ``insertsBeforeLineMarker``.)
     let firstOfLine: [Bool]
+    /// Whether code inserted before an instruction that opens a line entry goes in front of the
+    /// line marker, into the previous entry, so that the instruction stays the entry's first:
+    /// 3.9. When an exception reaches a handler, 3.9's `exception_unwind` (Python/ceval.c) makes
+    /// the next instruction report a `line` event unless the raising instruction opened its line
+    /// entry; with a NOP in front, a handler in the middle of a line (the cleanup of
+    /// `except E as name`) gets a `line` event the original does not.
+    let insertsBeforeLineMarker: Bool
     /// Opcodes that return from the function (`RETURN_VALUE`, 3.12+ `RETURN_CONST`).
     let returns: [Bool]
     let nop: UInt8
@@ -167,10 +171,9 @@ final class EditingTraits: Sendable {
         var firstOfLine = [Bool](repeating: false, count: 256)
         if v <= (3, 8) {
             for name in ["DUP_TOP", "POP_TOP"] { if let b = byte(name) { firstOfLine[Int(b)] = true } }
-        } else if v == (3, 9) {
-            firstOfLine = [Bool](repeating: true, count: 256)
         }
         self.firstOfLine = firstOfLine
+        insertsBeforeLineMarker = v == (3, 9)
         var returns = [Bool](repeating: false, count: 256)
         for name in ["RETURN_VALUE", "RETURN_CONST"] { if let b = byte(name) { returns[Int(b)] = true } }
         self.returns = returns
@@ -210,9 +213,13 @@ extension PythonVersion {
 
     /// Whether an instruction with `opcode` that starts a line entry (directly after a `setLine`
     /// marker) must stay its first instruction (see ``EditingTraits/firstOfLine``: 2.7–3.8
-    /// `DUP_TOP` and `POP_TOP`, how `frame_setlineno` recognizes an `except` line; 3.9 every
-    /// opcode, whose line events after an exception depend on it).
+    /// `DUP_TOP` and `POP_TOP`, how `frame_setlineno` recognizes an `except` line).
     public func mustStayFirstOfLine(opcode: UInt8) -> Bool { editingTraits.firstOfLine[Int(opcode)] }
+
+    /// Whether code inserted before an instruction that opens a line entry goes in front of the
+    /// line marker, into the previous entry (see ``EditingTraits/insertsBeforeLineMarker``: 3.9,
+    /// whose line events after an exception depend on which instruction opened the line).
+    public var insertsBeforeLineMarker: Bool { editingTraits.insertsBeforeLineMarker }
 
     /// How many EXTENDED_ARG prefixes an argument needs (wordcode: 8 bits each, at most 3;
     /// 2.7: 16 bits, at most 1).
