@@ -366,6 +366,13 @@ def main(argv):
             json.dump(result, f)
         return 0
 
+    # A shell that starts a job in the background makes it ignore SIGINT, and Python then keeps
+    # SIGINT ignored: give the test the handler a normal start installs (test_generators raises
+    # SIGINT into a generator and expects KeyboardInterrupt).
+    import signal
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
     start = time.time()
     state, code = run_regrtest(args.test, args.resources, args.verbose, proof.scan_sys_modules)
     elapsed = time.time() - start
