@@ -2,9 +2,11 @@
 # The project's test command (README.md, .ci/run): builds the stdlib corpus cache if needed,
 # runs every Swift test — unit tests and the corpus conformance checks — with `swift test`, then
 # the execution tests (README "Execution tests") on a few versions with the pyckit `swift test`
-# built: CPython's regression tests on the NOP-padded stdlib.
+# built: CPython's regression tests on the NOP-padded stdlib, then on the stdlib with entry and
+# return probes in every function, and the instance-tracking check (Scripts/inject-tests.sh).
 #
-#   PYCKIT_EXEC_VERSIONS   versions for Scripts/exec-tests.sh (default "2.7 3.8 3.12"; empty: skip)
+#   PYCKIT_EXEC_VERSIONS   versions for Scripts/exec-tests.sh and Scripts/inject-tests.sh
+#                          (default "2.7 3.8 3.12"; empty: skip both)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -17,4 +19,6 @@ if [ -n "$exec_versions" ]; then
   swift build --product pyckit
   # shellcheck disable=SC2086
   PYCKIT=$(swift build --show-bin-path)/pyckit Scripts/exec-tests.sh $exec_versions
+  # shellcheck disable=SC2086
+  PYCKIT=$(swift build --show-bin-path)/pyckit Scripts/inject-tests.sh $exec_versions
 fi
