@@ -33,6 +33,7 @@ dir=python/inject_tests
 status=0
 if [ -z "$only" ] || [ "$only" = probes ]; then
   Scripts/exec-tests.sh "${args[@]}" --path "$dir" --program "$dir/probe_check.py" \
+    --keep-original 'importlib/__pycache__/_bootstrap*' \
     --inject "--all-functions --at-entry '__import__(\"probe\").enter()' --before-return '__import__(\"probe\").leave()'" \
     || status=1
 fi

@@ -10,6 +10,7 @@ loaded. It exits 1 when a test does worse on the rewritten library or a proof fa
 """
 import argparse
 import concurrent.futures
+import fnmatch
 import hashlib
 import json
 import os
@@ -110,6 +111,7 @@ class Version:
         # --path directories: on PYTHONPATH of rewritten runs (3.8+), copied into the copied
         # prefix's lib-dynload (2.7-3.7, whose test subprocesses run with -E or -I too)
         self.rewritten_path = [os.path.abspath(d) for d in (args.path or [])]
+        self.path_modules = set(n[:-3] for d in self.rewritten_path for n in os.listdir(d) if n.endswith('.py'))
         self.placement_root = None          # where the placed .pyc live (checked for strays)
         self.manifest_path = os.path.join(self.work, 'manifest.json')
         self.problems = []                  # proof failures (fatal)
@@ -130,6 +132,17 @@ class Version:
         p = run(cmd)
         if p.returncode != 0:
             raise SetupError('pyckit %s failed (%d): %s' % (cmd[1], p.returncode, (p.stderr or p.stdout).strip()[-2000:]))
+        kept = 0
+        for pattern in self.args.keep_original or []:
+            for dirpath, _, filenames in os.walk(corpus):
+                for name in filenames:
+                    rel = os.path.relpath(os.path.join(dirpath, name), corpus)
+                    if fnmatch.fnmatch(rel, pattern):
+                        shutil.copy2(os.path.join(corpus, rel), os.path.join(rewritten, rel))
+                        kept += 1
+        if self.args.keep_original:
+            self.notes.append('%d files kept as compiled (--keep-original %s)'
+                              % (kept, ' '.join(self.args.keep_original)))
         self.times['rewrite'] = time.time() - t0
         t1 = time.time()
         if self.vinfo >= (3, 8):
@@ -230,6 +243,8 @@ class Version:
         strays = []
         for dirpath, _, filenames in os.walk(self.placement_root):
             for name in filenames:
+                if name.endswith(('.pyc', '.pyo')) and name[:-4] in self.path_modules:
+                    continue        # a --path module compiled by a test's subprocess (no -B there)
                 if name.endswith(('.pyc', '.pyo')):
                     path = os.path.realpath(os.path.join(dirpath, name))
                     if path not in self.manifest['files']:
@@ -445,6 +460,9 @@ def main(argv):
     parser.add_argument('--path', action='append', metavar='DIR',
                         help='a directory of modules the rewritten runs import (probe modules): on PYTHONPATH '
                              '(3.8+) or copied into the copied prefix\'s lib-dynload (2.7-3.7); repeatable')
+    parser.add_argument('--keep-original', action='append', metavar='GLOB',
+                        help='corpus files (relative paths, fnmatch) to load as compiled, not rewritten; '
+                             'repeatable')
     parser.add_argument('--program', metavar='FILE',
                         help='also run FILE on the rewritten library; a non-zero exit fails the version')
     parser.add_argument('--marker', dest='marker', action='store_true', default=None,
