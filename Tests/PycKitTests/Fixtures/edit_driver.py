@@ -4,9 +4,9 @@ compile SRC OUT     expand the fixture's CONSTS/LONGBODY placeholders, compile i
 run PYC             exec the .pyc's code as a module, print main()'s result, then one line per
                     function: name, sorted line numbers, NOP count, co_stacksize
 """
-import dis, marshal, sys, types
+import dis, sys, types
 
-HEADER = 8 if sys.version_info[0] == 2 else (12 if sys.version_info[:2] < (3, 7) else 16)
+from pyc_fixture import load_pyc, write_pyc
 
 
 def expand(src):
@@ -47,17 +47,9 @@ def main():
     if cmd == "compile":
         src = expand(open(sys.argv[2]).read())
         code = compile(src, "edit_program.py", "exec")
-        if sys.version_info[0] == 2:
-            import imp
-            header = imp.get_magic() + b"\0\0\0\0"
-        else:
-            import importlib.util
-            header = importlib.util.MAGIC_NUMBER + b"\0" * (HEADER - 4)
-        with open(sys.argv[3], "wb") as f:
-            f.write(header + marshal.dumps(code))
+        write_pyc(code, sys.argv[3])
     elif cmd == "run":
-        data = open(sys.argv[2], "rb").read()
-        code = marshal.loads(data[HEADER:])
+        code = load_pyc(sys.argv[2])
         ns = {"__name__": "edit_program"}
         exec(code, ns)
         print(ns["main"]())

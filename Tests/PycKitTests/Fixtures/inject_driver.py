@@ -18,10 +18,10 @@ started or resumed. Limitation: a `return None` through a `finally` after an exc
 in the same activation is counted as an exception exit on 2.7-3.7 (the fixture has none).
 """
 from __future__ import print_function
-import dis, io, json, marshal, os, sys
+import dis, io, json, os, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-HEADER = 8 if sys.version_info[0] == 2 else (12 if sys.version_info[:2] < (3, 7) else 16)
+from pyc_fixture import load_pyc, write_pyc
 FILENAME = "inject_program.py"
 OPTIMIZED = 0x1
 GENERATOR_LIKE = 0x20 | 0x80 | 0x100 | 0x200  # generator, coroutine, iterable coroutine, async generator
@@ -36,14 +36,7 @@ def source():
 
 def compile_pyc(out):
     code = compile(source(), FILENAME, "exec")
-    if sys.version_info[0] == 2:
-        import imp
-        header = imp.get_magic() + b"\0\0\0\0"
-    else:
-        import importlib.util
-        header = importlib.util.MAGIC_NUMBER + b"\0" * (HEADER - 4)
-    with open(out, "wb") as f:
-        f.write(header + marshal.dumps(code))
+    write_pyc(code, out)
 
 
 def key(code):
@@ -141,7 +134,7 @@ class Probe(object):
 
 
 def run(path, observe):
-    code = marshal.loads(open(path, "rb").read()[HEADER:])
+    code = load_pyc(path)
     ns = {"__name__": "inject_program"}
     buf = io.BytesIO() if sys.version_info[0] == 2 else io.StringIO()
     saved = sys.stdout
@@ -159,7 +152,7 @@ def line_sets(path):
     """Per function ("name:firstline"), its sorted line starts (dis.findlinestarts)."""
     import types
     out = {}
-    stack = [marshal.loads(open(path, "rb").read()[HEADER:])]
+    stack = [load_pyc(path)]
     while stack:
         code = stack.pop()
         if ours(code):

@@ -6,26 +6,18 @@ run ORIGINAL EDITED      exec both .pyc files' code in fresh namespaces, each ca
                          in the edited run, and the line starts of Test.__init__ in both
 """
 from __future__ import print_function
-import dis, io, json, marshal, sys, types
+import dis, io, json, sys, types
 
-HEADER = 8 if sys.version_info[0] == 2 else (12 if sys.version_info[:2] < (3, 7) else 16)
+from pyc_fixture import load_pyc, write_pyc
 
 
 def compile_pyc(src, out):
     code = compile(open(src).read(), "inject_seed.py", "exec")
-    if sys.version_info[0] == 2:
-        import imp
-        header = imp.get_magic() + b"\0\0\0\0"
-    else:
-        import importlib.util
-        header = importlib.util.MAGIC_NUMBER + b"\0" * (HEADER - 4)
-    with open(out, "wb") as f:
-        f.write(header + marshal.dumps(code))
+    write_pyc(code, out)
 
 
 def load(path):
-    data = open(path, "rb").read()
-    return marshal.loads(data[HEADER:])
+    return load_pyc(path)
 
 
 def run(path):
