@@ -4,8 +4,10 @@
 # loaded):
 #   probes     every function of the stdlib instrumented with an entry and a return probe
 #              (python/inject_tests/probe.py, C-level counters: no Python frames, so tracers in the
-#              tests see what they expect); CPython's regression tests must pass as they do
-#              untouched, and probe_check.py proves the probes fire.
+#              tests see what they expect), found as the builtin __pyckit_probe__ that each
+#              module's code installs first thing (--at-module-entry '__import__("probe")');
+#              CPython's regression tests must pass as they do untouched, and probe_check.py
+#              proves the probes fire.
 #   instances  every __init__ defined in a class body that has a `self` (--require-local self)
 #              instrumented with
 #              __import__("pyckit_registry").Register(self) before every return; instances.py
@@ -33,8 +35,7 @@ dir=python/inject_tests
 status=0
 if [ -z "$only" ] || [ "$only" = probes ]; then
   Scripts/exec-tests.sh "${args[@]}" --path "$dir" --program "$dir/probe_check.py" \
-    --keep-original 'importlib/__pycache__/_bootstrap*' \
-    --inject "--all-functions --at-entry '__import__(\"probe\").enter()' --before-return '__import__(\"probe\").leave()'" \
+    --inject "--all-functions --at-module-entry '__import__(\"probe\")' --at-entry '__pyckit_probe__.enter()' --before-return '__pyckit_probe__.leave()'" \
     || status=1
 fi
 if [ -z "$only" ] || [ "$only" = instances ]; then

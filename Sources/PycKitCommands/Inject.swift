@@ -16,17 +16,22 @@ struct Inject: ParsableCommand {
             or coroutine once, not per resume). --before-return runs it before every return \
             instruction (not at yields); the return value stays untouched. Injected code takes the \
             position and exception block of the instruction it precedes, so no line number is \
-            added. Stack sizes are recomputed and the result is verified before it is written.
+            added. Stack sizes are recomputed and the result is verified before it is written. \
+            --at-module-entry runs a snippet once at the start of each module's own code, before \
+            its first statement: at import time, before any of its functions can run (e.g. to \
+            import a probe module that the function snippets then find as a builtin).
 
             Functions are selected by qualified name (--function, repeatable: `Test.__init__`, \
             `outer.<locals>.inner`, derived from the nesting where the version has no co_qualname), \
             all at once (--all-functions), or as every __init__ defined in a class body \
-            (--init-methods). Unselected code objects are written back byte-identical.
+            (--init-methods); with --at-module-entry alone, no function is selected. Unselected \
+            code objects are written back byte-identical.
 
             Examples:
               pyckit inject app.pyc --init-methods --require-local self --before-return 'events.Register(self)' -o app.pyc
               pyckit inject build/ --all-functions --at-entry 'probe.enter()' --before-return 'probe.leave()' -o out/
               pyckit inject m.pyc --function 'outer.<locals>.inner' --at-entry 'trace.enter(__name__, "inner", depth=1)' -o m2.pyc
+              pyckit inject lib/ --all-functions --at-module-entry '__import__("probe")' --at-entry '__probe__.enter()' -o out/
             """
     )
 
@@ -48,6 +53,9 @@ struct Inject: ParsableCommand {
     @Option(help: "Snippet to run before every return of a selected function.")
     var beforeReturn: String?
 
+    @Option(help: "Snippet to run once at the start of each module's code, before its first statement.")
+    var atModuleEntry: String?
+
     @Option(
         name: .customLong("require-local"),
         help: ArgumentHelp(
@@ -66,11 +74,17 @@ struct Inject: ParsableCommand {
 
     func validate() throws {
         let selections = (functions.isEmpty ? 0 : 1) + (allFunctions ? 1 : 0) + (initMethods ? 1 : 0)
-        guard selections == 1 else {
-            throw ValidationError("give exactly one of --function QUALNAME…, --all-functions, --init-methods")
+        guard selections == 1 || (selections == 0 && atModuleEntry != nil) else {
+            throw ValidationError(
+                selections == 0
+                    ? "give one of --function QUALNAME…, --all-functions, --init-methods (or only --at-module-entry SNIPPET)"
+                    : "give only one of --function QUALNAME…, --all-functions, --init-methods")
         }
-        guard atEntry != nil || beforeReturn != nil else {
-            throw ValidationError("nothing to inject: give --at-entry SNIPPET and/or --before-return SNIPPET")
+        guard selections == 0 || atEntry != nil || beforeReturn != nil else {
+            throw ValidationError("nothing to inject into the functions: give --at-entry SNIPPET and/or --before-return SNIPPET")
+        }
+        guard selections == 1 || (atEntry == nil && beforeReturn == nil) else {
+            throw ValidationError("--at-entry and --before-return need a selection: --function, --all-functions or --init-methods")
         }
         _ = try parsedInjection()
     }
@@ -88,7 +102,8 @@ struct Inject: ParsableCommand {
             allFunctions ? .allFunctions : initMethods ? .initMethods : .functions(functions)
         return Injection(
             selection: selection, atEntry: try parse(atEntry, "--at-entry"),
-            beforeReturn: try parse(beforeReturn, "--before-return"), requiredLocals: requiredLocals)
+            beforeReturn: try parse(beforeReturn, "--before-return"), requiredLocals: requiredLocals,
+            atModuleEntry: try parse(atModuleEntry, "--at-module-entry"))
     }
 
     enum Outcome: Sendable {
@@ -119,8 +134,9 @@ struct Inject: ParsableCommand {
                 skippedCount += report.skipped.count
                 if !quiet && single {
                     Output.stderr(
-                        "\(item.path): instrumented \(report.functions.count) functions (\(report.entries) entries, \(report.returns) returns): "
-                            + report.functions.joined(separator: ", "))
+                        "\(item.path): instrumented \(report.functions.count) functions (\(report.entries) entries, \(report.returns) returns)"
+                            + (report.moduleEntry ? " and the module's entry" : "")
+                            + (report.functions.isEmpty ? "" : ": " + report.functions.joined(separator: ", ")))
                     if !report.skipped.isEmpty {
                         Output.stderr(
                             "\(item.path): skipped \(report.skipped.count) without \(requiredLocals.joined(separator: ", ")): "

@@ -86,6 +86,42 @@ struct InjectTests {
     }
 
     @Test(
+        "--at-module-entry runs once, before the module's first statement, with no line of its own",
+        arguments: PythonVersion.all)
+    func moduleEntry(version: PythonVersion) throws {
+        try Require.interpreter(version)
+        let dir = try Scratch(version)
+        let pyc = dir.path + "/program.pyc"
+        _ = try driver(version, "inject_driver.py", ["compile", pyc])
+        let code = try #require(try PycFile(bytes: FileIO.read(pyc)).code)
+        let (edited, report) = try inject(
+            pyc, Injection(selection: .functions([]), atModuleEntry: try Snippet("probe.module(__name__, \"m\")")),
+            as: "edited.pyc")
+        #expect(report.moduleEntry && report.functions.isEmpty)
+        let result = try json(try driver(version, "inject_driver.py", ["module", pyc, edited]))
+        // One call, from the module's code under its own name, before any of its names was bound.
+        let calls = try #require(result["calls"] as? [[Any]])
+        #expect(calls.count == 1, "\(calls)")
+        #expect(calls.first?[0] as? String == "inject_program")
+        #expect(calls.first?[1] as? String == "m")
+        #expect((calls.first?[2] as? [String]) == [], "bound before the entry snippet: \(calls)")
+        #expect(result["original_output"] as? String == result["edited_output"] as? String)
+        let lines = try #require(result["original_lines"] as? [Int])
+        #expect(!lines.isEmpty)
+        #expect(result["edited_lines"] as? [Int] == lines)
+        // Together with function probes; a function's code is not a module's.
+        let both = try version.inject(
+            Injection(
+                selection: .allFunctions, atEntry: try Snippet("probe.enter()"),
+                atModuleEntry: try Snippet("probe.module(__name__, \"m\")")), into: code)
+        #expect(both.report.moduleEntry && both.report.functions.count >= 30)
+        let function = try #require(code.nestedCode.first { $0.flags & CodeFlags.optimized != 0 })
+        #expect(throws: InjectError.self) {
+            try version.inject(Injection(selection: .functions([]), atModuleEntry: try Snippet("f()")), into: function)
+        }
+    }
+
+    @Test(
         "the seed scenario: every __init__ path registers once; output and line numbers unchanged",
         arguments: PythonVersion.all)
     func seedScenario(version: PythonVersion) throws {
@@ -431,6 +467,23 @@ struct InjectTests {
         #expect(missing.stderr.hasPrefix("error: \(pyc): no function named Nope.f"), "\(missing.stderr)")
         let none = try Interpreters.run([pyckit, "inject", pyc, "--at-entry", "f()", "-o", out])
         #expect(none.status == 2)
+        // --at-module-entry alone needs no selection; with function snippets it needs one.
+        let module = try Interpreters.run([pyckit, "inject", pyc, "--at-module-entry", "events.loaded()", "-o", out])
+        #expect(module.status == 0, "\(module.stderr)")
+        #expect(module.stderr.contains("module's entry"), "\(module.stderr)")
+        let loaded = try Interpreters.run([
+            try #require(Interpreters.python(version)), "-c",
+            "import builtins, marshal\nclass E:\n    n = 0\n    def loaded(self): E.n += 1\n"
+                + "builtins.events = E()\nexec(marshal.loads(open(\"\(out)\", \"rb\").read()[16:]), {\"__name__\": \"seed\"})\n"
+                + "print('loaded', E.n)",
+        ])
+        #expect(loaded.status == 0, "\(loaded.stderr)")
+        #expect(loaded.stdout.hasSuffix("loaded 1\n"), "\(loaded.stdout)")
+        let orphan = try Interpreters.run([
+            pyckit, "inject", pyc, "--at-module-entry", "m()", "--at-entry", "f()", "-o", out,
+        ])
+        #expect(orphan.status == 2)
+        #expect(orphan.stderr.contains("need a selection"), "\(orphan.stderr)")
     }
 }
 

@@ -17,6 +17,9 @@ public struct Injection: Sendable, Hashable {
     public var atEntry: Snippet?
     /// Runs before every return instruction (not at yields); the return value stays untouched.
     public var beforeReturn: Snippet?
+    /// Runs once at the start of the module's own code, before its first statement (at import
+    /// time, before any of its functions can run). Names resolve as module-level code does.
+    public var atModuleEntry: Snippet?
     /// Of the selected functions, only those that have a parameter or local (or cell or free)
     /// variable of each of these names are instrumented; the others are reported as skipped.
     /// E.g. `["self"]` with `.initMethods`: a metaclass's `__init__(cls, …)` has no `self`,
@@ -24,12 +27,14 @@ public struct Injection: Sendable, Hashable {
     public var requiredLocals: [String]
 
     public init(
-        selection: Selection, atEntry: Snippet? = nil, beforeReturn: Snippet? = nil, requiredLocals: [String] = []
+        selection: Selection, atEntry: Snippet? = nil, beforeReturn: Snippet? = nil, requiredLocals: [String] = [],
+        atModuleEntry: Snippet? = nil
     ) {
         self.selection = selection
         self.atEntry = atEntry
         self.beforeReturn = beforeReturn
         self.requiredLocals = requiredLocals
+        self.atModuleEntry = atModuleEntry
     }
 }
 
@@ -40,6 +45,8 @@ public struct InjectionReport: Sendable, Equatable {
     /// Snippet copies placed at entries and before returns.
     public var entries = 0
     public var returns = 0
+    /// Whether ``Injection/atModuleEntry`` was placed at the start of the module's code.
+    public var moduleEntry = false
     /// Selected functions left alone because they lack a required local
     /// (``Injection/requiredLocals``).
     public var skipped: [String] = []
@@ -56,6 +63,8 @@ public struct InjectError: Error, Sendable, CustomStringConvertible {
         case notAFunction(String)
         /// Nothing matched the selection at all.
         case nothingSelected
+        /// A module-entry snippet was given for code that is not a module's.
+        case notAModule(String)
         /// The edited code did not pass the verifier.
         case verification([VerificationFinding])
     }
@@ -71,6 +80,7 @@ public struct InjectError: Error, Sendable, CustomStringConvertible {
                 "no function named \(names.joined(separator: ", ")) (functions here: \(shown.isEmpty ? "none" : shown))"
         case .notAFunction(let q): return "\(q) is not a function body"
         case .nothingSelected: return "no function matches the selection"
+        case .notAModule(let name): return "\(name) is not a module's code (a module-entry snippet needs one)"
         case .verification(let findings):
             return "the instrumented code does not verify: "
                 + findings.prefix(3).map(\.description).joined(separator: "; ")
@@ -108,7 +118,8 @@ extension Bytecode {
     public var isFunction: Bool { template.flags & CodeFlags.optimized != 0 }
 
     /// Applies `injection` to the functions nested in this code object (a module, usually),
-    /// at any depth. Throws when `--function` names are missing or nothing is selected.
+    /// at any depth, and its module-entry snippet to this code object itself. Throws when
+    /// `--function` names are missing or nothing is selected.
     public mutating func inject(_ injection: Injection) throws(InjectError) -> InjectionReport {
         var report = InjectionReport()
         var seen: [String] = []
@@ -117,7 +128,16 @@ extension Bytecode {
             let missing = names.filter { !seen.contains($0) }
             if !missing.isEmpty { throw InjectError(.noSuchFunction(missing, available: seen)) }
         }
-        if report.functions.isEmpty { throw InjectError(.nothingSelected) }
+        if let s = injection.atModuleEntry {
+            guard !isFunction && template.nameText == "<module>" else { throw InjectError(.notAModule(template.nameText)) }
+            do {
+                try injectAtEntry(s)
+            } catch {
+                throw InjectError(.bytecode(error))
+            }
+            report.moduleEntry = true
+        }
+        if report.functions.isEmpty && !report.moduleEntry { throw InjectError(.nothingSelected) }
         return report
     }
 

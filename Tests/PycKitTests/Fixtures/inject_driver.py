@@ -1,6 +1,11 @@
 """Driver for the --all-functions acceptance test of InjectTests (runs under 2.7 and 3.6+).
 
 compile OUT          compile inject_program.py (+ inject_program3.py on 3.x) into a .pyc at OUT
+module ORIGINAL EDITED
+                     execute both (EDITED injected with --at-module-entry
+                     'probe.module(__name__, "m")') with a `probe` builtin; print one JSON object
+                     with both outputs, the module-entry calls (name, tag, the module's own globals
+                     bound at that moment) and the module code's line starts in both files
 run ORIGINAL EDITED  run ORIGINAL's main() while the interpreter observes it, then EDITED's main()
                      with a `probe` builtin; print one JSON object with both outputs and, per
                      function ("name:firstline"), [body starts, normal returns] as the interpreter
@@ -161,9 +166,33 @@ def line_sets(path):
     return out
 
 
+class ModuleProbe(Probe):
+    def __init__(self):
+        Probe.__init__(self)
+        self.calls = []
+
+    def module(self, name, tag):
+        bound = sorted(k for k in sys._getframe(1).f_globals if not k.startswith("__"))
+        self.calls.append([name, tag, bound])
+
+
+def module_entry(original, edited):
+    probe = ModuleProbe()
+    builtins = __import__("builtins" if sys.version_info[0] >= 3 else "__builtin__")
+    builtins.probe = probe
+    out1 = run(original, lambda m: m())
+    out2 = run(edited, lambda m: m())
+    lines = [sorted(set(l for _, l in dis.findlinestarts(load_pyc(p)) if l is not None)) for p in (original, edited)]
+    print(json.dumps({"calls": probe.calls, "original_output": out1, "edited_output": out2,
+                      "original_lines": lines[0], "edited_lines": lines[1]}, sort_keys=True))
+
+
 def main():
     if sys.argv[1] == "compile":
         compile_pyc(sys.argv[2])
+        return
+    if sys.argv[1] == "module":
+        module_entry(sys.argv[2], sys.argv[3])
         return
     observed = Counts()
     if hasattr(sys, "monitoring"):
