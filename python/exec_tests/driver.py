@@ -243,8 +243,9 @@ class Version:
         strays = []
         for dirpath, _, filenames in os.walk(self.placement_root):
             for name in filenames:
-                if name.endswith(('.pyc', '.pyo')) and name[:-4] in self.path_modules:
-                    continue        # a --path module compiled by a test's subprocess (no -B there)
+                if name.endswith(('.pyc', '.pyo')) and name.split('.', 1)[0] in self.path_modules:
+                    continue        # a --path module (2.7 probe.pyc, 3.x __pycache__/probe.cpython-36.pyc)
+                    #                 compiled by a test's subprocess (no -B there)
                 if name.endswith(('.pyc', '.pyo')):
                     path = os.path.realpath(os.path.join(dirpath, name))
                     if path not in self.manifest['files']:
