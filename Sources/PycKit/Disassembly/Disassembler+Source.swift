@@ -20,8 +20,8 @@ protocol DisassemblySource {
     var firstLine: Int { get }
     /// `co_name` as text, for problem messages.
     var nameText: String { get }
-    /// `co_code`, empty when it is not bytes; a source without an array of it fills `scratch`.
-    func codeBytes(using scratch: inout [UInt8]) -> [UInt8]
+    /// Calls `body` with `co_code`, empty when it is not bytes.
+    func withCodeBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R
     /// Calls `body` with `co_lnotab` / `co_linetable`, or with nil when it is not bytes.
     func withLineTable<R>(_ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R
     /// `co_exceptiontable`, nil when it is not bytes; a source without an array of it fills `scratch`.
@@ -69,7 +69,9 @@ struct TreeCode: DisassemblySource {
     var firstLine: Int { Int(code.firstlineno) }
     var nameText: String { code.nameText }
 
-    func codeBytes(using scratch: inout [UInt8]) -> [UInt8] { code.codeBytes }
+    func withCodeBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        code.codeBytes.withUnsafeBufferPointer { body($0) }
+    }
 
     func withLineTable<R>(_ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
         if case .bytes(let table) = code.linetable.value { return table.withUnsafeBufferPointer { body($0) } }
@@ -272,10 +274,8 @@ struct IndexedCode: DisassemblySource {
         return x.kind == .bytes ? view.payload(x) : nil
     }
 
-    func codeBytes(using scratch: inout [UInt8]) -> [UInt8] {
-        scratch.removeAll(keepingCapacity: true)
-        if let b = bytesField(code.code) { scratch.append(contentsOf: b) }
-        return scratch
+    func withCodeBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        body(bytesField(code.code) ?? UnsafeBufferPointer(start: nil, count: 0))
     }
 
     func withLineTable<R>(_ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R { body(bytesField(code.linetable)) }

@@ -28,7 +28,8 @@ public struct Disassembler: Sendable {
     let opcodeFacts: [OpcodeFacts]
 
     public init(version: PythonVersion) {
-        self = Self.shared[version.index]
+        self = version.select(
+            Self.v2_7, Self.v3_6, Self.v3_7, Self.v3_8, Self.v3_9, Self.v3_10, Self.v3_11, Self.v3_12, Self.v3_13)
     }
 
     private init(building version: PythonVersion) {
@@ -56,7 +57,16 @@ public struct Disassembler: Sendable {
         var parensIn27: Bool
     }
 
-    private static let shared: [Disassembler] = PythonVersion.all.map { Disassembler(building: $0) }
+    // One per release, each built on first use (`PythonVersion.select`).
+    private static let v2_7 = Disassembler(building: .v2_7)
+    private static let v3_6 = Disassembler(building: .v3_6)
+    private static let v3_7 = Disassembler(building: .v3_7)
+    private static let v3_8 = Disassembler(building: .v3_8)
+    private static let v3_9 = Disassembler(building: .v3_9)
+    private static let v3_10 = Disassembler(building: .v3_10)
+    private static let v3_11 = Disassembler(building: .v3_11)
+    private static let v3_12 = Disassembler(building: .v3_12)
+    private static let v3_13 = Disassembler(building: .v3_13)
 
     /// The full reference listing of a module code object and everything nested in it.
     public func listing(_ code: CodeObject) -> (text: [UInt8], problems: [Problem]) {
@@ -109,17 +119,18 @@ public struct Disassembler: Sendable {
     func writeRecursive<S: DisassemblySource>(
         _ code: S, to out: inout ByteWriter, scratch: inout Scratch, problems: inout [Problem], depth: Int
     ) {
+        // `write` pushes where it put each constant's repr onto `constSpans`, nested code pushes
+        // its own after them: a code object's repr printed for LOAD_CONST is copied for its header.
+        let spanBase = scratch.constSpans.count
+        defer { scratch.constSpans.removeLast(scratch.constSpans.count - spanBase) }
         write(code, to: &out, scratch: &scratch, problems: &problems)
         guard depth < MarshalReader.maxDepth else { return }
-        // Where `write` put each constant's repr, before nested code reuses the scratch: a code
-        // object's repr printed for LOAD_CONST is copied for its header.
-        var spans: [Int]? = nil
         for i in 0..<code.constantCount {
             guard let nested = code.nestedCode(i) else { continue }
-            if spans == nil { spans = scratch.constSpans }
             out.append(0x0A)
             out.append(contentsOf: "Disassembly of ".utf8)
-            if let span = spans?[i], span >= 0 {
+            let span = scratch.constSpans[spanBase + i]
+            if span >= 0 {
                 out.appendCopy(from: span >> 32, count: span & 0xFFFF_FFFF)
             } else {
                 code.writeConstant(i, repr: repr, to: &out)
@@ -134,8 +145,7 @@ public struct Disassembler: Sendable {
     /// Tables reused from one code object to the next (and, in a `ListingBuffer`, from file to
     /// file), so that printing allocates almost nothing once they have grown.
     struct Scratch {
-        /// `co_code` and `co_exceptiontable` of an in-place source.
-        var code: [UInt8] = []
+        /// `co_exceptiontable` of an in-place source.
         var exceptionTable: [UInt8] = []
         /// Offset → line (nil: "no line", 3.13 only), ascending, one per offset; later
         /// duplicates win, like `dict()`.
@@ -147,7 +157,7 @@ public struct Disassembler: Sendable {
         /// 3.13: labels at offsets outside the code (malformed jumps or exception entries).
         var outsideLabels: [(offset: Int, label: Int)] = []
         /// Where each constant's repr was first written in the output (`start << 32 | count`),
-        /// or -1 until it is needed.
+        /// or -1 until it is needed: one run per code object being written, the innermost last.
         var constSpans: [Int] = []
 
         static let jumpTarget: UInt8 = 1
@@ -180,7 +190,6 @@ public struct Disassembler: Sendable {
     /// What `dis` works out about one code object before printing it; line starts, targets
     /// and labels are left in the `Scratch`.
     struct Analysis {
-        var instructions: [ConcreteInstruction]
         var decodeError: ConcreteError?
         var exceptionEntries: [ExceptionTableEntry]
         /// 3.13: the number of labels.
@@ -188,11 +197,15 @@ public struct Disassembler: Sendable {
     }
 
     func analyze<S: DisassemblySource>(
-        _ code: S, bytes: [UInt8], scratch: inout Scratch, problem: (String) -> Void
+        _ code: S, bytes: UnsafeBufferPointer<UInt8>, scratch: inout Scratch, problems: inout [Problem]
     ) -> Analysis {
+        func problem(_ message: String) {
+            problems.append(Problem(codeName: code.nameText, message: message))
+        }
         let n = bytes.count
-        let (instructions, decodeError) = version.decodeInstructionsLeniently(bytes)
-        if let decodeError { problem(decodeError.description) }
+        // The decoding error comes first, as if the code were decoded before anything else; it
+        // is known once the instructions below have been walked.
+        let decodeErrorAt = problems.count
 
         scratch.lineStarts.removeAll(keepingCapacity: true)
         let lineError = code.withLineTable { table -> LineTableError? in
@@ -247,7 +260,8 @@ public struct Disassembler: Sendable {
                 outside.append(offset)
             }
         }
-        for ins in instructions {
+        var decoder = InstructionDecoder(bytes, traits: traits)
+        while let ins = decoder.next() {
             let op = Int(ins.opcode)
             if style.labelsIgnoreExtendedArg {
                 // 2.7 `findlabels`: the raw 16-bit argument, EXTENDED_ARG ignored.
@@ -291,9 +305,10 @@ public struct Disassembler: Sendable {
         } else {
             for e in exceptionEntries where e.end > e.start { mark(e.targetOffset, Scratch.jumpTarget) }
         }
-        return Analysis(
-            instructions: instructions, decodeError: decodeError, exceptionEntries: exceptionEntries,
-            labelCount: labelCount)
+        if let error = decoder.error {
+            problems.insert(Problem(codeName: code.nameText, message: error.description), at: decodeErrorAt)
+        }
+        return Analysis(decodeError: decoder.error, exceptionEntries: exceptionEntries, labelCount: labelCount)
     }
 
     /// What `dis.disassemble(code)` prints for one code object, appended to `text`.
@@ -307,11 +322,14 @@ public struct Disassembler: Sendable {
     func write<S: DisassemblySource>(
         _ code: S, to out: inout ByteWriter, scratch: inout Scratch, problems: inout [Problem]
     ) {
-        func problem(_ message: String) {
-            problems.append(Problem(codeName: code.nameText, message: message))
-        }
-        let bytes = code.codeBytes(using: &scratch.code)
-        let a = analyze(code, bytes: bytes, scratch: &scratch, problem: problem)
+        code.withCodeBytes { bytes in write(code, bytes: bytes, to: &out, scratch: &scratch, problems: &problems) }
+    }
+
+    func write<S: DisassemblySource>(
+        _ code: S, bytes: UnsafeBufferPointer<UInt8>, to out: inout ByteWriter, scratch: inout Scratch,
+        problems: inout [Problem]
+    ) {
+        let a = analyze(code, bytes: bytes, scratch: &scratch, problems: &problems)
         let lineStarts = scratch.lineStarts
         let marks = scratch.marks
         let labelAt = scratch.labelAt
@@ -357,7 +375,7 @@ public struct Disassembler: Sendable {
 
         // Constants' reprs: written when first needed, copied from there after.
         let constCount = code.constantCount
-        scratch.constSpans.removeAll(keepingCapacity: true)
+        let spanBase = scratch.constSpans.count
         scratch.constSpans.append(contentsOf: repeatElement(-1, count: constCount))
 
         // Instructions, written straight into `out`. Right-stripping (3.x) only ever removes the
@@ -369,25 +387,25 @@ public struct Disassembler: Sendable {
         let lineRoom = 256 + linenoWidth + offsetWidth + labelWidth
         var pendingExtended = false
         let parens27 = style.layout == .printStatement
-        withPointers(a.instructions, lineStarts, marks, labelAt) { insns, starts, marks, labelAt in
+        var decoder = InstructionDecoder(bytes, traits: traits)
+        withPointers(lineStarts, marks, labelAt) { starts, marks, labelAt in
             names.blocks.withUnsafeBytes { blocks in
                 opcodeFacts.withUnsafeBufferPointer { facts in
                     var lineIndex = 0
                     var nextStart = starts.count > 0 ? starts[0].offset : Int.max
-                    for k in 0..<insns.count {
-                        let ins = insns.baseAddress! + k
-                        let offset = ins.pointee.offset
+                    while let ins = decoder.next() {
+                        let offset = ins.offset
                         var startsLine = false
                         if offset >= nextStart {
                             while lineIndex < starts.count && starts[lineIndex].offset < offset { lineIndex &+= 1 }
                             nextStart = lineIndex < starts.count ? starts[lineIndex].offset : Int.max
                             startsLine = nextStart == offset
                         }
-                        let opcode = ins.pointee.opcode
+                        let opcode = ins.opcode
                         let fact = facts[Int(opcode)]
                         let name = blocks.baseAddress! + Int(opcode) &* OpcodeNames.blockSize
                         let nameLength = Int(fact.nameLength)
-                        let oparg = ins.pointee.oparg
+                        let oparg = ins.oparg
                         let isLong = extendedIsLong && pendingExtended
                         out.withCursor(reserving: lineRoom) { c in
                             if showLineno {
@@ -445,16 +463,16 @@ public struct Disassembler: Sendable {
                         let kind = fact.argumentKind
                         if kind == .constant && arg >= 0 && arg < constCount {
                             // Never empty, so never truncated below: later uses may copy it.
-                            let span = scratch.constSpans[arg]
+                            let span = scratch.constSpans[spanBase &+ arg]
                             if span >= 0 {
                                 out.appendCopy(from: span >> 32, count: span & 0xFFFF_FFFF)
                             } else {
                                 code.writeConstant(arg, repr: repr, to: &out)
-                                scratch.constSpans[arg] = bodyStart << 32 | (out.count &- bodyStart)
+                                scratch.constSpans[spanBase &+ arg] = bodyStart << 32 | (out.count &- bodyStart)
                             }
                         } else if kind != .none {
                             describe(
-                                ins.pointee, kind: kind, arg: arg, isLong: isLong, code: code, labels: labelTable,
+                                ins, kind: kind, arg: arg, isLong: isLong, code: code, labels: labelTable,
                                 into: &out, problems: &problems)
                         }
                         // 2.7 prints the parentheses whenever the opcode has a described argument,
@@ -513,7 +531,7 @@ public struct Disassembler: Sendable {
 
     /// The jump target `dis` computes for an instruction (3.11's `dis` leaves out caches).
     func jumpTarget(_ ins: ConcreteInstruction) -> Int? {
-        version.jumpTarget(of: ins, countingCaches: style.jumpTargetsCountCaches)
+        traits.jumpTarget(of: ins, countingCaches: style.jumpTargetsCountCaches)
     }
 
     // MARK: - Argument descriptions
@@ -762,16 +780,14 @@ struct KnownOpcodes: Sendable {
     }
 }
 
-/// Calls `body` with the buffers of four arrays.
+/// Calls `body` with the buffers of three arrays.
 @inline(__always)
-func withPointers<A, B, C, D, R>(
-    _ a: [A], _ b: [B], _ c: [C], _ d: [D],
-    _ body: (UnsafeBufferPointer<A>, UnsafeBufferPointer<B>, UnsafeBufferPointer<C>, UnsafeBufferPointer<D>) -> R
+func withPointers<A, B, C, R>(
+    _ a: [A], _ b: [B], _ c: [C],
+    _ body: (UnsafeBufferPointer<A>, UnsafeBufferPointer<B>, UnsafeBufferPointer<C>) -> R
 ) -> R {
     a.withUnsafeBufferPointer { a in
-        b.withUnsafeBufferPointer { b in
-            c.withUnsafeBufferPointer { c in d.withUnsafeBufferPointer { d in body(a, b, c, d) } }
-        }
+        b.withUnsafeBufferPointer { b in c.withUnsafeBufferPointer { c in body(a, b, c) } }
     }
 }
 
