@@ -102,7 +102,7 @@ public struct Disassembler: Sendable {
                 index.items.withUnsafeBufferPointer { items in
                     index.codes.withUnsafeBufferPointer { codes in
                         let view = MarshalIndex.View(
-                            bytes: raw.baseAddress!, entries: entries.baseAddress!,
+                            bytes: raw.baseAddress!, end: raw.baseAddress! + raw.count, entries: entries.baseAddress!,
                             items: items, codes: codes.baseAddress!,
                             separateLong: header.version.hasSeparateLongType)
                         let code = IndexedCode(
