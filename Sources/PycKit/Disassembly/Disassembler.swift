@@ -702,8 +702,18 @@ public final class ListingBuffer {
     var out = ByteWriter(capacity: 1 << 16)
     var scratch = Disassembler.Scratch()
     var index = MarshalIndex()
+    /// The bytes of the file being listed (`listing(pycAt:)`), reused from file to file.
+    private var input: [UInt8] = []
 
     public init() {}
+
+    /// Reads a `.pyc` file into memory kept from file to file and appends its listing as
+    /// `Disassembler.listing(pyc:into:)` does; nil, leaving the buffer as it was, for a file that
+    /// needs `PycFile(bytes:)` instead.
+    public func listing(pycAt path: String) throws(FileIO.Error) -> [Disassembler.Problem]? {
+        try FileIO.read(path, into: &input)
+        return Disassembler.listing(pyc: input, into: self)
+    }
 
     /// Bytes written since the last `removeAll()`.
     public var count: Int { out.count }
