@@ -151,9 +151,13 @@ public struct Disassembler: Sendable {
         /// duplicates win, like `dict()`.
         var lineStarts: [LineStart] = []
         /// Per offset `0...len(co_code)`: `jumpTarget` (marked `>>`), `labelled` (3.13).
+        /// Only the first `markCount` entries are the current code object's; the array keeps its
+        /// largest size so that resetting is one fill (the same for `labelAt`).
         var marks: [UInt8] = []
+        var markCount = 0
         /// 3.13: per offset `0...len(co_code)`, its label number (0: none).
         var labelAt: [Int32] = []
+        var labelAtCount = 0
         /// 3.13: labels at offsets outside the code (malformed jumps or exception entries).
         var outsideLabels: [(offset: Int, label: Int)] = []
         /// Where each constant's repr was first written in the output (`start << 32 | count`),
@@ -164,22 +168,32 @@ public struct Disassembler: Sendable {
         static let labelled: UInt8 = 2
 
         /// The labels (3.13), to look up while the scratch changes.
-        var labels: Labels { Labels(labelAt: labelAt, outside: outsideLabels) }
+        var labels: Labels { Labels(labelAt: labelAt, count: labelAtCount, outside: outsideLabels) }
+
+        /// Makes the first `count` entries of `table` zero, growing it if needed; returns `count`.
+        static func reset<T: FixedWidthInteger>(_ table: inout [T], count: Int) -> Int {
+            if table.count < count { table.append(contentsOf: repeatElement(0, count: count - table.count)) }
+            table.withUnsafeMutableBufferPointer { b in
+                if let base = b.baseAddress { base.update(repeating: 0, count: count) }
+            }
+            return count
+        }
 
         /// Whether an offset is a jump target (or, before 3.13, an exception handler).
         func isTarget(_ offset: Int) -> Bool {
-            offset >= 0 && offset < marks.count && marks[offset] & Self.jumpTarget != 0
+            offset >= 0 && offset < markCount && marks[offset] & Self.jumpTarget != 0
         }
     }
 
     /// 3.13's labels of one code object.
     struct Labels {
         let labelAt: [Int32]
+        let count: Int
         let outside: [(offset: Int, label: Int)]
 
         /// The label of an offset, if it has one.
         func label(at offset: Int) -> Int? {
-            if offset >= 0 && offset < labelAt.count {
+            if offset >= 0 && offset < count {
                 let l = labelAt[offset]
                 return l > 0 ? Int(l) : nil
             }
@@ -248,8 +262,7 @@ public struct Disassembler: Sendable {
             }
         }
 
-        scratch.marks.removeAll(keepingCapacity: true)
-        scratch.marks.append(contentsOf: repeatElement(0, count: n + 1))
+        scratch.markCount = Scratch.reset(&scratch.marks, count: n + 1)
         scratch.outsideLabels.removeAll(keepingCapacity: true)
         let labels = style.layout == .labels
         var outside: [Int] = []
@@ -290,8 +303,7 @@ public struct Disassembler: Sendable {
                 next += 1
                 last = off
             }
-            scratch.labelAt.removeAll(keepingCapacity: true)
-            scratch.labelAt.append(contentsOf: repeatElement(0, count: n + 1))
+            scratch.labelAtCount = Scratch.reset(&scratch.labelAt, count: n + 1)
             for off in 0...n where scratch.marks[off] != 0 {
                 scratch.labelAt[off] = Int32(next)
                 next += 1
@@ -303,6 +315,7 @@ public struct Disassembler: Sendable {
             }
             labelCount = next - 1
         } else {
+            scratch.labelAtCount = 0
             for e in exceptionEntries where e.end > e.start { mark(e.targetOffset, Scratch.jumpTarget) }
         }
         if let error = decoder.error {
@@ -332,7 +345,9 @@ public struct Disassembler: Sendable {
         let a = analyze(code, bytes: bytes, scratch: &scratch, problems: &problems)
         let lineStarts = scratch.lineStarts
         let marks = scratch.marks
+        let markCount = scratch.markCount
         let labelAt = scratch.labelAt
+        let labelAtCount = scratch.labelAtCount
         let labelTable = scratch.labels
 
         // Column widths.
@@ -388,7 +403,9 @@ public struct Disassembler: Sendable {
         var pendingExtended = false
         let parens27 = style.layout == .printStatement
         var decoder = InstructionDecoder(bytes, traits: traits)
-        withPointers(lineStarts, marks, labelAt) { starts, marks, labelAt in
+        withPointers(lineStarts, marks, labelAt) { starts, allMarks, allLabels in
+            let marks = UnsafeBufferPointer(rebasing: allMarks[..<markCount])
+            let labelAt = UnsafeBufferPointer(rebasing: allLabels[..<labelAtCount])
             names.blocks.withUnsafeBytes { blocks in
                 opcodeFacts.withUnsafeBufferPointer { facts in
                     var lineIndex = 0
