@@ -93,24 +93,27 @@ public struct Disassembler: Sendable {
     /// fast path leaves to `PycFile(bytes:)` and `listing(_:into:)`: one that is malformed (they
     /// report the error) or holds what CPython does not write (see `MarshalIndex`).
     public static func listing(pyc bytes: [UInt8], into buffer: ListingBuffer) -> [Problem]? {
-        guard let header = try? PycHeader(bytes: bytes) else { return nil }
+        bytes.withUnsafeBytes { listing(pyc: $0, into: buffer) }
+    }
+
+    /// `listing(pyc:into:)` of bytes in memory.
+    static func listing(pyc raw: UnsafeRawBufferPointer, into buffer: ListingBuffer) -> [Problem]? {
+        guard let header = try? PycHeader(raw: raw) else { return nil }
         let d = Disassembler(version: header.version)
-        return bytes.withUnsafeBytes { raw -> [Problem]? in
-            guard let root = buffer.index.read(raw, at: header.size, version: header.version) else { return nil }
-            let index = buffer.index
-            return index.entries.withUnsafeBufferPointer { entries in
-                index.items.withUnsafeBufferPointer { items in
-                    index.codes.withUnsafeBufferPointer { codes in
-                        let view = MarshalIndex.View(
-                            bytes: raw.baseAddress!, end: raw.baseAddress! + raw.count, entries: entries.baseAddress!,
-                            items: items, codes: codes.baseAddress!,
-                            separateLong: header.version.hasSeparateLongType)
-                        let code = IndexedCode(
-                            view: view, index: Int(entries[Int(root)].offset), usesLocalsPlus: d.style.usesLocalsPlus)
-                        var problems: [Problem] = []
-                        d.writeRecursive(code, to: &buffer.out, scratch: &buffer.scratch, problems: &problems, depth: 0)
-                        return problems
-                    }
+        guard let root = buffer.index.read(raw, at: header.size, version: header.version) else { return nil }
+        let index = buffer.index
+        return index.entries.withUnsafeBufferPointer { entries in
+            index.items.withUnsafeBufferPointer { items in
+                index.codes.withUnsafeBufferPointer { codes in
+                    let view = MarshalIndex.View(
+                        bytes: raw.baseAddress!, end: raw.baseAddress! + raw.count, entries: entries.baseAddress!,
+                        items: items, codes: codes.baseAddress!,
+                        separateLong: header.version.hasSeparateLongType)
+                    let code = IndexedCode(
+                        view: view, index: Int(entries[Int(root)].offset), usesLocalsPlus: d.style.usesLocalsPlus)
+                    var problems: [Problem] = []
+                    d.writeRecursive(code, to: &buffer.out, scratch: &buffer.scratch, problems: &problems, depth: 0)
+                    return problems
                 }
             }
         }
@@ -728,8 +731,8 @@ public final class ListingBuffer {
     /// `Disassembler.listing(pyc:into:)` does; nil, leaving the buffer as it was, for a file that
     /// needs `PycFile(bytes:)` instead.
     public func listing(pycAt path: String) throws(FileIO.Error) -> [Disassembler.Problem]? {
-        try FileIO.read(path, into: &input)
-        return Disassembler.listing(pyc: input, into: self)
+        let count = try FileIO.read(path, into: &input)
+        return input.withUnsafeBytes { Disassembler.listing(pyc: UnsafeRawBufferPointer(rebasing: $0[..<count]), into: self) }
     }
 
     /// Bytes written since the last `removeAll()`.

@@ -52,10 +52,10 @@ public enum FileIO {
         return out
     }
 
-    /// Reads a whole file into `buffer`, replacing its contents and reusing its memory: reading
-    /// many files through one buffer allocates once it has grown.
-    public static func read(_ path: String, into buffer: inout [UInt8]) throws(FileIO.Error) {
-        buffer.removeAll(keepingCapacity: true)
+    /// Reads a whole file into the start of `buffer` and returns its size. The buffer only ever
+    /// grows (what follows the file's bytes is left over): reading many files through one buffer
+    /// neither allocates nor clears memory once it has grown.
+    public static func read(_ path: String, into buffer: inout [UInt8]) throws(FileIO.Error) -> Int {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw Error(message: "cannot open: \(errnoText())") }
         defer { close(fd) }
@@ -71,15 +71,13 @@ public enum FileIO {
             let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
             if n < 0 {
                 if errno == EINTR { continue }
-                let e = errnoText()
-                buffer.removeAll(keepingCapacity: true)
-                throw Error(message: "cannot read: \(e)")
+                throw Error(message: "cannot read: \(errnoText())")
             }
             if n == 0 { break }
             filled += n
             if filled == buffer.count { room = max(room, 1 << 16) }
         }
-        buffer.removeLast(buffer.count - filled)
+        return filled
     }
 
     /// Writes `bytes` to a temporary file beside `path`, then renames it into place, so `path` is
