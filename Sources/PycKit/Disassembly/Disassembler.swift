@@ -163,6 +163,30 @@ public struct Disassembler: Sendable {
         var labelAtCount = 0
         /// 3.13: labels at offsets outside the code (malformed jumps or exception entries).
         var outsideLabels: [(offset: Int, label: Int)] = []
+        /// The end of an instruction's line (opname onwards) as it was first written, by opcode
+        /// and argument: `bodyBits` bits of a hash pick the slot, `tag` holds the code object's
+        /// stamp and the key. A stamp is never reused while the output holds the spans.
+        var bodies: [Body] = []
+        private var bodyStamp: UInt64 = 0
+        static let bodyBits = 10
+
+        struct Body {
+            var tag: UInt64
+            var start: Int
+            var count: Int
+        }
+
+        /// A stamp for a code object's bodies, unlike every earlier one (tags of stamp 0 never
+        /// match: the table starts, and restarts after 2³² stamps, empty).
+        mutating func nextBodyStamp() -> UInt64 {
+            bodyStamp += 1
+            if bodyStamp == 1 << 32 || bodies.isEmpty {
+                bodyStamp = 1
+                bodies = Array(repeating: Body(tag: 0, start: 0, count: 0), count: 1 << Self.bodyBits)
+            }
+            return bodyStamp
+        }
+
         /// Where each constant's repr was first written in the output (`start << 32 | count`),
         /// or -1 until it is needed: one run per code object being written, the innermost last.
         var constSpans: [Int] = []
@@ -406,110 +430,142 @@ public struct Disassembler: Sendable {
         var pendingExtended = false
         let parens27 = style.layout == .printStatement
         var decoder = InstructionDecoder(bytes, traits: traits)
+        // The bodies printed so far, taken out of the scratch while the loop fills them; the
+        // stamp tells this code object's apart from earlier ones.
+        let stamp = scratch.nextBodyStamp()
+        var bodyTable = scratch.bodies
+        scratch.bodies = []
         withPointers(lineStarts, marks, labelAt) { starts, allMarks, allLabels in
             let marks = UnsafeBufferPointer(rebasing: allMarks[..<markCount])
             let labelAt = UnsafeBufferPointer(rebasing: allLabels[..<labelAtCount])
-            names.blocks.withUnsafeBytes { blocks in
-                opcodeFacts.withUnsafeBufferPointer { facts in
-                    var lineIndex = 0
-                    var nextStart = starts.count > 0 ? starts[0].offset : Int.max
-                    while let ins = decoder.next() {
-                        let offset = ins.offset
-                        var startsLine = false
-                        if offset >= nextStart {
-                            while lineIndex < starts.count && starts[lineIndex].offset < offset { lineIndex &+= 1 }
-                            nextStart = lineIndex < starts.count ? starts[lineIndex].offset : Int.max
-                            startsLine = nextStart == offset
-                        }
-                        let opcode = ins.opcode
-                        let fact = facts[Int(opcode)]
-                        let name = blocks.baseAddress! + Int(opcode) &* OpcodeNames.blockSize
-                        let nameLength = Int(fact.nameLength)
-                        let oparg = ins.oparg
-                        let isLong = extendedIsLong && pendingExtended
-                        out.withCursor(reserving: lineRoom) { c in
-                            if showLineno {
-                                if startsLine {
-                                    if offset > 0 { c.byte(0x0A) }  // blank line before a new source line
-                                    if let l = starts[lineIndex].line {
-                                        c.decimal(l, width: linenoWidth)
+            bodyTable.withUnsafeMutableBufferPointer { bodies in
+                names.blocks.withUnsafeBytes { blocks in
+                    opcodeFacts.withUnsafeBufferPointer { facts in
+                        var lineIndex = 0
+                        var nextStart = starts.count > 0 ? starts[0].offset : Int.max
+                        while let ins = decoder.next() {
+                            let offset = ins.offset
+                            var startsLine = false
+                            if offset >= nextStart {
+                                while lineIndex < starts.count && starts[lineIndex].offset < offset { lineIndex &+= 1 }
+                                nextStart = lineIndex < starts.count ? starts[lineIndex].offset : Int.max
+                                startsLine = nextStart == offset
+                            }
+                            let opcode = ins.opcode
+                            let fact = facts[Int(opcode)]
+                            let name = blocks.baseAddress! + Int(opcode) &* OpcodeNames.blockSize
+                            let nameLength = Int(fact.nameLength)
+                            let oparg = ins.oparg
+                            let isLong = extendedIsLong && pendingExtended
+                            out.withCursor(reserving: lineRoom) { c in
+                                if showLineno {
+                                    if startsLine {
+                                        if offset > 0 { c.byte(0x0A) }  // blank line before a new source line
+                                        if let l = starts[lineIndex].line {
+                                            c.decimal(l, width: linenoWidth)
+                                        } else {
+                                            c.spaces(linenoWidth &- 2)
+                                            c.byte(0x2D)
+                                            c.byte(0x2D)
+                                        }
+                                        c.byte(0x20)
                                     } else {
-                                        c.spaces(linenoWidth &- 2)
-                                        c.byte(0x2D)
-                                        c.byte(0x2D)
+                                        c.spaces(linenoWidth &+ 1)
                                     }
+                                }
+                                if labels {
+                                    let l = offset < labelAt.count ? Int(labelAt[offset]) : 0
+                                    if l > 0 {
+                                        c.spaces(labelWidth - decimalWidth(l) - 2)
+                                        c.byte(0x4C)
+                                        c.decimal(l)
+                                        c.byte(0x3A)
+                                        c.spaces(5)  // " " + "   " + " "
+                                    } else {
+                                        c.spaces(labelWidth &+ 5)
+                                    }
+                                } else {
+                                    // "   " (no current instruction) + " " + ">>" or "  " + " "
+                                    if offset < marks.count && marks[offset] & Scratch.jumpTarget != 0 {
+                                        c.copyShort(Self.targetMark.utf8Start, count: 7)
+                                    } else {
+                                        c.spaces(7)
+                                    }
+                                    c.decimal(offset, width: offsetWidth)
                                     c.byte(0x20)
-                                } else {
-                                    c.spaces(linenoWidth &+ 1)
+                                }
+                                if oparg == nil {
+                                    c.copyShort(name, count: strips ? nameLength : max(nameLength, 20))
+                                    c.byte(0x0A)
                                 }
                             }
-                            if labels {
-                                let l = offset < labelAt.count ? Int(labelAt[offset]) : 0
-                                if l > 0 {
-                                    c.spaces(labelWidth - decimalWidth(l) - 2)
-                                    c.byte(0x4C)
-                                    c.decimal(l)
-                                    c.byte(0x3A)
-                                    c.spaces(5)  // " " + "   " + " "
-                                } else {
-                                    c.spaces(labelWidth &+ 5)
+                            guard let arg = oparg else { continue }
+                            let kind = fact.argumentKind
+                            // The rest of the line is a function of the opcode and argument, except for
+                            // jumps and 2.7's long arguments: when this code object printed it before,
+                            // copy it.
+                            let nameStart = out.count
+                            var slot = -1
+                            var tag: UInt64 = 0
+                            if kind != .jump && !isLong && arg >= 0 && arg < 1 << 24 {
+                                let key = UInt64(opcode) << 24 | UInt64(arg)
+                                let hash = (key &* 0x9E37_79B9_7F4A_7C15) >> (64 - Scratch.bodyBits)
+                                slot = Int(truncatingIfNeeded: hash)
+                                tag = stamp << 32 | key
+                                let known = bodies[slot]
+                                if known.tag == tag {
+                                    out.appendCopy(from: known.start, count: known.count)
+                                    out.append(0x0A)
+                                    pendingExtended = fact.isExtendedArg
+                                    continue
                                 }
-                            } else {
-                                // "   " (no current instruction) + " " + ">>" or "  " + " "
-                                if offset < marks.count && marks[offset] & Scratch.jumpTarget != 0 {
-                                    c.copyShort(Self.targetMark.utf8Start, count: 7)
-                                } else {
-                                    c.spaces(7)
-                                }
-                                c.decimal(offset, width: offsetWidth)
+                            }
+                            out.withCursor(reserving: 64) { c in
+                                c.copyShort(name, count: max(nameLength, 20))
+                                let width = labels ? 5 &- max(0, nameLength &- 20) : 5
                                 c.byte(0x20)
+                                c.decimal(arg, width: isLong ? width &- 1 : width)
+                                if isLong { c.byte(0x4C) }
+                                // The description in parentheses, dropped below when it is empty.
+                                c.byte(0x20)
+                                c.byte(0x28)
                             }
-                            guard let arg = oparg else {
-                                c.copyShort(name, count: strips ? nameLength : max(nameLength, 20))
-                                c.byte(0x0A)
-                                return
+                            let bodyStart = out.count
+                            let problemCount = problems.count
+                            if kind == .constant && arg >= 0 && arg < constCount {
+                                // Never empty, so never truncated below: later uses may copy it.
+                                let span = scratch.constSpans[spanBase &+ arg]
+                                if span >= 0 {
+                                    out.appendCopy(from: span >> 32, count: span & 0xFFFF_FFFF)
+                                } else {
+                                    code.writeConstant(arg, repr: repr, to: &out)
+                                    scratch.constSpans[spanBase &+ arg] = bodyStart << 32 | (out.count &- bodyStart)
+                                }
+                            } else if kind != .none {
+                                describe(
+                                    ins, kind: kind, arg: arg, isLong: isLong, code: code, labels: labelTable,
+                                    into: &out, problems: &problems)
                             }
-                            c.copyShort(name, count: max(nameLength, 20))
-                            let width = labels ? 5 &- max(0, nameLength &- 20) : 5
-                            c.byte(0x20)
-                            c.decimal(arg, width: isLong ? width &- 1 : width)
-                            if isLong { c.byte(0x4C) }
-                            // The description in parentheses, dropped below when it is empty.
-                            c.byte(0x20)
-                            c.byte(0x28)
-                        }
-                        guard let arg = oparg else { continue }
-                        let bodyStart = out.count
-                        let kind = fact.argumentKind
-                        if kind == .constant && arg >= 0 && arg < constCount {
-                            // Never empty, so never truncated below: later uses may copy it.
-                            let span = scratch.constSpans[spanBase &+ arg]
-                            if span >= 0 {
-                                out.appendCopy(from: span >> 32, count: span & 0xFFFF_FFFF)
+                            // 2.7 prints the parentheses whenever the opcode has a described argument,
+                            // even when the description is empty (`from . import x`).
+                            if out.count == bodyStart && !(parens27 && fact.parensIn27) {
+                                out.truncate(to: bodyStart &- 2)
                             } else {
-                                code.writeConstant(arg, repr: repr, to: &out)
-                                scratch.constSpans[spanBase &+ arg] = bodyStart << 32 | (out.count &- bodyStart)
+                                out.append(0x29)
                             }
-                        } else if kind != .none {
-                            describe(
-                                ins, kind: kind, arg: arg, isLong: isLong, code: code, labels: labelTable,
-                                into: &out, problems: &problems)
+                            if slot >= 0 && problems.count == problemCount {
+                                bodies[slot] = Scratch.Body(tag: tag, start: nameStart, count: out.count &- nameStart)
+                            }
+                            if fact.hasArgument {
+                                pendingExtended = fact.isExtendedArg
+                            }
+                            out.append(0x0A)
                         }
-                        // 2.7 prints the parentheses whenever the opcode has a described argument,
-                        // even when the description is empty (`from . import x`).
-                        if out.count == bodyStart && !(parens27 && fact.parensIn27) {
-                            out.truncate(to: bodyStart &- 2)
-                        } else {
-                            out.append(0x29)
-                        }
-                        if fact.hasArgument {
-                            pendingExtended = fact.isExtendedArg
-                        }
-                        out.append(0x0A)
                     }
                 }
             }
         }
+        scratch.bodies = bodyTable
         if let decodeError = a.decodeError {
             out.append(contentsOf: ("<pyckit: \(decodeError)>\n".utf8))
         }
@@ -732,7 +788,9 @@ public final class ListingBuffer {
     /// needs `PycFile(bytes:)` instead.
     public func listing(pycAt path: String) throws(FileIO.Error) -> [Disassembler.Problem]? {
         let count = try FileIO.read(path, into: &input)
-        return input.withUnsafeBytes { Disassembler.listing(pyc: UnsafeRawBufferPointer(rebasing: $0[..<count]), into: self) }
+        return input.withUnsafeBytes { bytes in
+            Disassembler.listing(pyc: UnsafeRawBufferPointer(rebasing: bytes[..<count]), into: self)
+        }
     }
 
     /// Bytes written since the last `removeAll()`.
