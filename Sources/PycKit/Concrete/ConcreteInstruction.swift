@@ -152,8 +152,8 @@ extension InstructionTraits {
 /// leaves the reason in `error` (an odd-length wordcode stops before the first one).
 struct InstructionDecoder {
     private let code: UnsafeBufferPointer<UInt8>
-    private let hasArgument: [Bool]
-    private let cacheEntries: [UInt8]
+    /// `InstructionTraits.decodeUnits`.
+    private let units: [UInt8]
     private let extendedArg: UInt8
     private let wordcode: Bool
     private let resets: Bool
@@ -165,8 +165,7 @@ struct InstructionDecoder {
 
     init(_ code: UnsafeBufferPointer<UInt8>, traits: InstructionTraits) {
         self.code = code
-        hasArgument = traits.hasArgument
-        cacheEntries = traits.cacheEntries
+        units = traits.decodeUnits
         extendedArg = traits.extendedArg
         wordcode = traits.layout == .wordcode
         resets = traits.noArgumentOpcodeResetsExtendedArg
@@ -187,8 +186,9 @@ struct InstructionDecoder {
         if wordcode {
             // `n` is even, so the argument byte is there.
             let raw = code[i &+ 1]
+            let unit = units[Int(op)]
             var oparg: Int? = nil
-            if hasArgument[Int(op)] {
+            if unit & InstructionTraits.hasArgumentBit != 0 {
                 var a = Int(raw) | extended
                 if signed { a = Int(Int32(truncatingIfNeeded: a)) }
                 oparg = a
@@ -196,7 +196,7 @@ struct InstructionDecoder {
             } else if resets {
                 extended = 0
             }
-            let caches = Int(cacheEntries[Int(op)])
+            let caches = Int(unit & ~InstructionTraits.hasArgumentBit)
             guard i + 2 + 2 * caches <= n else {
                 error = ConcreteError(.truncatedInstruction(opcode: op), at: i)
                 offset = n
@@ -205,7 +205,7 @@ struct InstructionDecoder {
             offset = i + 2 + 2 * caches
             return ConcreteInstruction(offset: i, opcode: op, rawArg: UInt16(raw), oparg: oparg, cacheCount: caches)
         }
-        if hasArgument[Int(op)] {
+        if units[Int(op)] & InstructionTraits.hasArgumentBit != 0 {
             guard i + 3 <= n else {
                 error = ConcreteError(.truncatedInstruction(opcode: op), at: i)
                 offset = n

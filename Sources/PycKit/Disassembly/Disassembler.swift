@@ -44,7 +44,7 @@ public struct Disassembler: Sendable {
             OpcodeFacts(
                 nameLength: UInt8(names.length[op]), argumentKind: argumentKinds[op],
                 hasArgument: traits.hasArgument[op], isExtendedArg: op == Int(traits.extendedArg),
-                parensIn27: names.parensIn27[op])
+                parensIn27: names.parensIn27[op], jumps: traits.jumpKind[op] != nil, known: names.known[op])
         }
     }
 
@@ -55,6 +55,9 @@ public struct Disassembler: Sendable {
         var hasArgument: Bool
         var isExtendedArg: Bool
         var parensIn27: Bool
+        /// Whether it jumps (`InstructionTraits.jumpKind`), and whether the version defines it.
+        var jumps: Bool
+        var known: Bool
     }
 
     // One per release, each built on first use (`PythonVersion.select`).
@@ -301,9 +304,13 @@ public struct Disassembler: Sendable {
             }
         }
         var decoder = InstructionDecoder(bytes, traits: traits)
+        let facts = opcodeFacts
         while let ins = decoder.next() {
             let op = Int(ins.opcode)
-            if style.labelsIgnoreExtendedArg {
+            let fact = facts[op]
+            if !fact.jumps {
+                // Not a jump: no target to mark (the common case).
+            } else if style.labelsIgnoreExtendedArg {
                 // 2.7 `findlabels`: the raw 16-bit argument, EXTENDED_ARG ignored.
                 if traits.hasArgument[op], let kind = traits.jumpKind[op] {
                     mark(kind == .absolute ? Int(ins.rawArg) : ins.offset + 3 + Int(ins.rawArg), Scratch.jumpTarget)
@@ -312,7 +319,7 @@ public struct Disassembler: Sendable {
                 if t < 0 || t >= n { problem("offset \(ins.offset): jump target \(t) is outside the code") }
                 mark(t, Scratch.jumpTarget)
             }
-            if !names.known[op] { problem("offset \(ins.offset): opcode \(ins.opcode) is unknown to \(version)") }
+            if !fact.known { problem("offset \(ins.offset): opcode \(ins.opcode) is unknown to \(version)") }
         }
         var labelCount = 0
         if labels {

@@ -55,6 +55,10 @@ final class InstructionTraits: Sendable {
     let cacheEntries: [UInt8]
     let jumpKind: [JumpKind?]
     let extendedArg: UInt8
+    /// Per opcode, what the decoder reads of `hasArgument` and `cacheEntries` in one byte:
+    /// `hasArgumentBit` or'ed with the cache entry count (below 128 in every release).
+    let decodeUnits: [UInt8]
+    static let hasArgumentBit: UInt8 = 0x80
     /// The version's `instructionLayout`, `jumpArgumentUnit`, `noArgumentOpcodeResetsExtendedArg`
     /// and `foldedArgumentIsSigned32`, for the decoder.
     let layout: InstructionLayout
@@ -67,8 +71,10 @@ final class InstructionTraits: Sendable {
             preconditionFailure("no opcode table for \(version)")  // every PythonVersion has one
         }
         opcodes = table
-        hasArgument = (0..<256).map { table.hasArgument(opcode: UInt8($0)) }
-        cacheEntries = (0..<256).map { UInt8(table.cacheEntries(opcode: UInt8($0))) }
+        let hasArgument = (0..<256).map { table.hasArgument(opcode: UInt8($0)) }
+        let cacheEntries = (0..<256).map { UInt8(clamping: table.cacheEntries(opcode: UInt8($0))) }
+        self.hasArgument = hasArgument
+        self.cacheEntries = cacheEntries
         jumpKind = (0..<256).map { byte -> JumpKind? in
             guard let info = table[UInt8(byte)] else { return nil }
             if info.categories.contains(.jabs) { return .absolute }
@@ -79,6 +85,10 @@ final class InstructionTraits: Sendable {
             return nil
         }
         extendedArg = table.extendedArg
+        decodeUnits = (0..<256).map { op in
+            precondition(cacheEntries[op] < 0x80, "\(version): too many cache entries for opcode \(op)")
+            return (hasArgument[op] ? Self.hasArgumentBit : 0) | cacheEntries[op]
+        }
         layout = version.instructionLayout
         jumpUnit = version.jumpArgumentUnit
         noArgumentOpcodeResetsExtendedArg = version.noArgumentOpcodeResetsExtendedArg
