@@ -67,7 +67,9 @@ public enum FileIO {
         var filled = 0
         var room = max(Int(st.st_size), 0) + 4096
         while true {
-            if buffer.count < filled + room { buffer.append(contentsOf: repeatElement(0, count: filled + room - buffer.count)) }
+            if buffer.count < filled + room {
+                buffer.append(contentsOf: repeatElement(0, count: filled + room - buffer.count))
+            }
             let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
             if n < 0 {
                 if errno == EINTR { continue }
