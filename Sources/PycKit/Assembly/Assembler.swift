@@ -18,15 +18,15 @@ extension PythonVersion {
     func assemble(
         _ bytecode: Bytecode, statistics: inout AssemblyStatistics, scratch: AssemblyScratch
     ) throws(BytecodeError) -> CodeObject {
-        var assembler = Assembler(version: self, bytecode: bytecode)
-        return try assembler.run(statistics: &statistics, layout: false, scratch: scratch).code
+        let assembler = Assembler(version: self, codeName: bytecode.template.name)
+        return try assembler.run(bytecode, statistics: &statistics, layout: false, scratch: scratch).code
     }
 
     /// Assembles and also returns the layout (instruction offsets), for the verifier and tests.
     func assembleWithLayout(_ bytecode: Bytecode) throws(BytecodeError) -> (code: CodeObject, layout: AssembledLayout) {
-        var assembler = Assembler(version: self, bytecode: bytecode)
+        let assembler = Assembler(version: self, codeName: bytecode.template.name)
         var statistics = AssemblyStatistics()
-        return try assembler.run(statistics: &statistics, layout: true, scratch: AssemblyScratch())
+        return try assembler.run(bytecode, statistics: &statistics, layout: true, scratch: AssemblyScratch())
     }
 }
 
@@ -54,8 +54,8 @@ final class AssemblyScratch {
 
     /// The buffers, emptied (their memory kept); hand them back with ``give(_:)``.
     func take() -> Buffers {
-        var b = buffers
-        buffers = Buffers()
+        var b = Buffers()
+        swap(&b, &buffers)  // moved, not copied: no retain of each array
         b.elementIndex.removeAll(keepingCapacity: true)
         b.columns.opcodes.removeAll(keepingCapacity: true)
         b.columns.opargs.removeAll(keepingCapacity: true)
@@ -75,7 +75,7 @@ final class AssemblyScratch {
         return b
     }
 
-    func give(_ b: Buffers) { buffers = b }
+    func give(_ b: inout Buffers) { swap(&b, &buffers) }
 }
 
 /// What an assembly run computed, and where a remembered floor won over the computed value.
@@ -113,12 +113,14 @@ struct AssembledLayout {
 
 private struct Assembler {
     let version: PythonVersion
-    var bytecode: Bytecode
-    var codeName: String { bytecode.template.nameText }
+    /// `co_name` of the code object, for errors. (The bytecode itself is a parameter of ``run``: stored
+    /// here, each nested code object's ``Bytecode`` would be copied field by field.)
+    let codeNameObject: PyObject
+    var codeName: String { codeNameObject.value.text ?? "" }
 
-    init(version: PythonVersion, bytecode: Bytecode) {
+    init(version: PythonVersion, codeName: PyObject) {
         self.version = version
-        self.bytecode = bytecode
+        self.codeNameObject = codeName
     }
 
     func fail(_ kind: BytecodeError.Kind, at index: Int) -> BytecodeError {
@@ -126,8 +128,8 @@ private struct Assembler {
     }
 
     /// Assembles; `layout` also fills the stack-depth view of ``AssembledLayout`` (for the verifier).
-    mutating func run(
-        statistics: inout AssemblyStatistics, layout wantsLayout: Bool, scratch: AssemblyScratch
+    func run(
+        _ bytecode: Bytecode, statistics: inout AssemblyStatistics, layout wantsLayout: Bool, scratch: AssemblyScratch
     ) throws(BytecodeError) -> (code: CodeObject, layout: AssembledLayout) {
         guard bytecode.version == version else {
             throw fail(.marker("bytecode is for \(bytecode.version), not \(version)"), at: 0)
@@ -437,7 +439,7 @@ private struct Assembler {
                 },
                 depthHandlers: Array(b.depthHandlers))
         }
-        scratch.give(b)  // the nested code objects reuse the buffers
+        scratch.give(&b)  // the nested code objects reuse the buffers
 
         // Tables and constants.
         template.code.value = .bytes(code)
