@@ -143,7 +143,7 @@ private struct Assembler {
         let jumpKinds = traits.jumpKind
         let format = version.lineTableFormat
         var template = bytecode.template
-        var resolver = ArgumentEncoder(version: version, template: template, constantCount: bytecode.constants.count)
+        var resolver = ArgumentEncoder(version: version, constantCount: bytecode.constants.count)
         let none = StackDepthColumns.none
 
         // Pass 1: instructions (one column per field), labels, blocks, line markers.
@@ -165,70 +165,74 @@ private struct Assembler {
         var linesAtOpcode: [(instruction: Int, element: Int)] = []
         let usesMarkers: Bool
         if case .lnotab = format { usesMarkers = true } else { usesMarkers = false }
-        for e in bytecode.elements.indices {
-            switch bytecode.elements[e] {
-            case .instruction(let ins):
-                let opcode = ins.opcode
-                guard known[Int(opcode)], opcode != traits.extendedArg else {
-                    throw fail(.unknownOpcode(opcode), at: e)
-                }
-                let i = b.columns.opcodes.count
-                var value = 0
-                if case .label(let l) = ins.argument {
-                    guard shapes[Int(opcode)] == .jump else {
-                        throw fail(.argumentMismatch(expected: shapes[Int(opcode)], found: "\(ins.argument)"), at: e)
+        // Elements are read in place (an unsafe buffer's subscript borrows; the array's copies each
+        // element out and destroys it again).
+        try bytecode.elements.withUnsafeBufferPointer { (elements) throws(BytecodeError) in
+            for e in elements.indices {
+                switch elements[e] {
+                case .instruction(let ins):
+                    let opcode = ins.opcode
+                    guard known[Int(opcode)], opcode != traits.extendedArg else {
+                        throw fail(.unknownOpcode(opcode), at: e)
                     }
-                    b.pendingJumps.append((i, l))
-                } else {
-                    value = try resolver.encode(ins.argument, opcode: opcode, at: e)
+                    let i = b.columns.opcodes.count
+                    var value = 0
+                    if case .label(let l) = ins.argument {
+                        guard shapes[Int(opcode)] == .jump else {
+                            throw fail(.argumentMismatch(expected: shapes[Int(opcode)], found: "\(ins.argument)"), at: e)
+                        }
+                        b.pendingJumps.append((i, l))
+                    } else {
+                        value = try resolver.encode(ins.argument, opcode: opcode, at: e, in: template)
+                    }
+                    if !ins.setLinesAtOpcode.isEmpty { linesAtOpcode.append((i, e)) }
+                    b.elementIndex.append(e)
+                    b.columns.opcodes.append(opcode)
+                    b.columns.opargs.append(value)
+                    b.columns.jumpTargets.append(none)
+                    b.columns.handlers.append(currentBlock)
+                    b.prefixes.append(ins.extendedArgFloor)
+                    b.positions.append(ins.position)
+                case .label(let l):
+                    guard l.id >= 0 else {
+                        throw fail(.label("label \(l) has a negative id"), at: e)
+                    }
+                    if l.id >= b.labelIndex.count { b.labelIndex += repeatElement(-1, count: l.id + 1 - b.labelIndex.count) }
+                    guard b.labelIndex[l.id] < 0 else {
+                        throw fail(.label("label \(l) placed twice"), at: e)
+                    }
+                    b.labelIndex[l.id] = b.columns.opcodes.count
+                case .setLine(let line):
+                    guard usesMarkers else {
+                        throw fail(.marker("setLine markers exist only up to 3.9"), at: e)
+                    }
+                    lineMarkers.append((b.columns.opcodes.count, line))
+                case .tryBegin(let block):
+                    guard version.hasExceptionTable else {
+                        throw fail(.marker("try blocks exist only from 3.11"), at: e)
+                    }
+                    guard block.id >= 0 else {
+                        throw fail(.marker("try block \(block.id) has a negative id"), at: e)
+                    }
+                    if block.id >= b.blockIndexById.count {
+                        b.blockIndexById += repeatElement(-1, count: block.id + 1 - b.blockIndexById.count)
+                    }
+                    guard b.blockIndexById[block.id] < 0 else {
+                        throw fail(.marker("try block \(block.id) begins twice"), at: e)
+                    }
+                    b.blockIndexById[block.id] = blocks.count
+                    b.openBlocks.append(blocks.count)
+                    currentBlock = blocks.count
+                    blocks.append(block)
+                case .tryEnd(let block):
+                    guard block.id >= 0, block.id < b.blockIndexById.count, case let k = b.blockIndexById[block.id], k >= 0,
+                        let at = b.openBlocks.lastIndex(of: k)
+                    else {
+                        throw fail(.marker("try block \(block.id) ends without beginning"), at: e)
+                    }
+                    b.openBlocks.remove(at: at)
+                    currentBlock = b.openBlocks.last ?? none
                 }
-                if !ins.setLinesAtOpcode.isEmpty { linesAtOpcode.append((i, e)) }
-                b.elementIndex.append(e)
-                b.columns.opcodes.append(opcode)
-                b.columns.opargs.append(value)
-                b.columns.jumpTargets.append(none)
-                b.columns.handlers.append(currentBlock)
-                b.prefixes.append(ins.extendedArgFloor)
-                b.positions.append(ins.position)
-            case .label(let l):
-                guard l.id >= 0 else {
-                    throw fail(.label("label \(l) has a negative id"), at: e)
-                }
-                if l.id >= b.labelIndex.count { b.labelIndex += repeatElement(-1, count: l.id + 1 - b.labelIndex.count) }
-                guard b.labelIndex[l.id] < 0 else {
-                    throw fail(.label("label \(l) placed twice"), at: e)
-                }
-                b.labelIndex[l.id] = b.columns.opcodes.count
-            case .setLine(let line):
-                guard usesMarkers else {
-                    throw fail(.marker("setLine markers exist only up to 3.9"), at: e)
-                }
-                lineMarkers.append((b.columns.opcodes.count, line))
-            case .tryBegin(let block):
-                guard version.hasExceptionTable else {
-                    throw fail(.marker("try blocks exist only from 3.11"), at: e)
-                }
-                guard block.id >= 0 else {
-                    throw fail(.marker("try block \(block.id) has a negative id"), at: e)
-                }
-                if block.id >= b.blockIndexById.count {
-                    b.blockIndexById += repeatElement(-1, count: block.id + 1 - b.blockIndexById.count)
-                }
-                guard b.blockIndexById[block.id] < 0 else {
-                    throw fail(.marker("try block \(block.id) begins twice"), at: e)
-                }
-                b.blockIndexById[block.id] = blocks.count
-                b.openBlocks.append(blocks.count)
-                currentBlock = blocks.count
-                blocks.append(block)
-            case .tryEnd(let block):
-                guard block.id >= 0, block.id < b.blockIndexById.count, case let k = b.blockIndexById[block.id], k >= 0,
-                    let at = b.openBlocks.lastIndex(of: k)
-                else {
-                    throw fail(.marker("try block \(block.id) ends without beginning"), at: e)
-                }
-                b.openBlocks.remove(at: at)
-                currentBlock = b.openBlocks.last ?? none
             }
         }
         let count = b.columns.opcodes.count
@@ -563,7 +567,6 @@ struct NameTable {
 struct ArgumentEncoder {
     let version: PythonVersion
     let shapes: [ArgumentShape]
-    let template: CodeObject
     let constantCount: Int
     var nameObjects: [PyObject] = []
     private var names: NameTable? = nil
@@ -572,16 +575,19 @@ struct ArgumentEncoder {
     private var frees: NameTable? = nil
     var addedNames = false
 
-    init(version: PythonVersion, template: CodeObject, constantCount: Int) {
+    /// The tables are those of the template each ``encode(_:opcode:at:in:)`` call passes (always the
+    /// same one: it is a parameter, not a stored copy, so that no code object is copied field by field).
+    init(version: PythonVersion, constantCount: Int) {
         self.version = version
         shapes = version.editingTraits.shapes
-        self.template = template
         self.constantCount = constantCount
     }
 
-    func fail(_ kind: BytecodeError.Kind, _ e: Int) -> BytecodeError { BytecodeError(kind, at: e, in: template.nameText) }
+    func fail(_ kind: BytecodeError.Kind, _ e: Int, _ template: CodeObject) -> BytecodeError {
+        BytecodeError(kind, at: e, in: template.nameText)
+    }
 
-    mutating func name(_ s: String) -> Int {
+    mutating func name(_ s: String, _ template: CodeObject) -> Int {
         if names == nil { names = NameTable(NameTable.keys(template.names)) }
         if let i = names!.lookup(s) { return i }
         if !addedNames { nameObjects = template.names.value.items ?? [] }
@@ -590,7 +596,7 @@ struct ArgumentEncoder {
         return names!.append(s)
     }
 
-    private mutating func buildVariableTables() {
+    private mutating func buildVariableTables(_ template: CodeObject) {
         if version.usesLocalsPlus {
             let plus = NameTable.keys(template.localsplusnames)
             locals = NameTable(plus)
@@ -610,64 +616,68 @@ struct ArgumentEncoder {
 
     private enum VariableTable { case locals, cells, frees }
 
-    private mutating func variable(_ table: VariableTable, _ n: String, at e: Int) throws(BytecodeError) -> Int {
-        if locals == nil { buildVariableTables() }
+    private mutating func variable(
+        _ table: VariableTable, _ n: String, at e: Int, _ template: CodeObject
+    ) throws(BytecodeError) -> Int {
+        if locals == nil { buildVariableTables(template) }
         let found: Int?
         switch table {
         case .locals: found = locals!.lookup(n)
         case .cells: found = cells!.lookup(n)
         case .frees: found = frees!.lookup(n)
         }
-        guard let i = found else { throw fail(.unknownVariable(n), e) }
+        guard let i = found else { throw fail(.unknownVariable(n), e, template) }
         return i
     }
 
-    mutating func encode(_ argument: Bytecode.Argument, opcode: UInt8, at e: Int) throws(BytecodeError) -> Int {
+    mutating func encode(
+        _ argument: Bytecode.Argument, opcode: UInt8, at e: Int, in template: CodeObject
+    ) throws(BytecodeError) -> Int {
         let shape = shapes[Int(opcode)]
-        func mismatch() -> BytecodeError { fail(.argumentMismatch(expected: shape, found: "\(argument)"), e) }
+        func mismatch() -> BytecodeError { fail(.argumentMismatch(expected: shape, found: "\(argument)"), e, template) }
         guard shape != .jump else { throw mismatch() }
         switch argument {
         case .none:
             guard shape == .none else { throw mismatch() }
             return 0
         case .int(let n):
-            guard n >= 0 else { throw fail(.argumentOutOfRange(n), e) }
+            guard n >= 0 else { throw fail(.argumentOutOfRange(n), e, template) }
             return n
         case .compare(let n):
             guard shape == .compare else { throw mismatch() }
-            guard n >= 0 else { throw fail(.argumentOutOfRange(n), e) }
+            guard n >= 0 else { throw fail(.argumentOutOfRange(n), e, template) }
             return n
         case .constant(let i):
             guard shape == .constant else { throw mismatch() }
-            guard i >= 0 && i < constantCount else { throw fail(.indexOutOfRange(what: "constant", index: i), e) }
+            guard i >= 0 && i < constantCount else { throw fail(.indexOutOfRange(what: "constant", index: i), e, template) }
             return i
         case .name(let s):
             guard shape == .name else { throw mismatch() }
-            return name(s)
+            return name(s, template)
         case .global(let s, let null):
             guard shape == .global else { throw mismatch() }
-            return name(s) << 1 | (null ? 1 : 0)
+            return name(s, template) << 1 | (null ? 1 : 0)
         case .attribute(let s, let method):
             guard shape == .attribute else { throw mismatch() }
-            return name(s) << 1 | (method ? 1 : 0)
+            return name(s, template) << 1 | (method ? 1 : 0)
         case .superAttribute(let s, let two, let method):
             guard shape == .superAttribute else { throw mismatch() }
-            return name(s) << 2 | (two ? 2 : 0) | (method ? 1 : 0)
+            return name(s, template) << 2 | (two ? 2 : 0) | (method ? 1 : 0)
         case .local(let n):
             guard shape == .local else { throw mismatch() }
-            return try variable(.locals, n, at: e)
+            return try variable(.locals, n, at: e, template)
         case .localPair(let a, let b):
             guard shape == .localPair else { throw mismatch() }
-            let i = try variable(.locals, a, at: e)
-            let j = try variable(.locals, b, at: e)
-            guard j < 16 else { throw fail(.indexOutOfRange(what: "local of a pair", index: j), e) }
+            let i = try variable(.locals, a, at: e, template)
+            let j = try variable(.locals, b, at: e, template)
+            guard j < 16 else { throw fail(.indexOutOfRange(what: "local of a pair", index: j), e, template) }
             return i << 4 | j
         case .cell(let n):
             guard shape == .cellOrFree else { throw mismatch() }
-            return try variable(.cells, n, at: e)
+            return try variable(.cells, n, at: e, template)
         case .free(let n):
             guard shape == .cellOrFree else { throw mismatch() }
-            return try variable(.frees, n, at: e)
+            return try variable(.frees, n, at: e, template)
         case .label:
             throw mismatch()
         }

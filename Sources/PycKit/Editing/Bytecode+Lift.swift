@@ -424,7 +424,7 @@ struct Lifter {
             if jumpTarget[i] >= 0 {
                 argument = .label(Bytecode.Label(id: labelAt[jumpTarget[i]]))
             } else {
-                argument = try args.decode(opcode: f.opcode, value: f.value, offset: f.offset)
+                argument = try args.decode(opcode: f.opcode, value: f.value, offset: f.offset, in: code)
             }
             elements.append(
                 .instruction(
@@ -461,7 +461,6 @@ struct Lifter {
 struct ArgumentDecoder {
     let shapes: [ArgumentShape]
     let known: [Bool]
-    let code: CodeObject
     let usesLocalsPlus: Bool
     let consts: Int
 
@@ -495,18 +494,21 @@ struct ArgumentDecoder {
     private var haveLocals = false
     private var haveCells = false
 
+    /// The tables are those of the code object each ``decode(opcode:value:offset:in:)`` call passes
+    /// (always the same one: a parameter, not a stored copy of the code object).
     init(version: PythonVersion, code: CodeObject) {
         let traits = version.editingTraits
         shapes = traits.shapes
         known = traits.known
-        self.code = code
         usesLocalsPlus = version.usesLocalsPlus
         consts = code.constants.count
     }
 
-    func fail(_ kind: BytecodeError.Kind, _ offset: Int) -> BytecodeError { BytecodeError(kind, at: offset, in: code.nameText) }
+    func fail(_ kind: BytecodeError.Kind, _ offset: Int, _ code: CodeObject) -> BytecodeError {
+        BytecodeError(kind, at: offset, in: code.nameText)
+    }
 
-    private func cellTable() -> Table {
+    private func cellTable(_ code: CodeObject) -> Table {
         var t: Table
         if usesLocalsPlus {
             var kinds: [UInt8] = []
@@ -522,61 +524,63 @@ struct ArgumentDecoder {
     }
 
     /// The name at slot `i` of `co_names` and whether it resolves back to that slot.
-    private mutating func name(_ i: Int, _ offset: Int) throws(BytecodeError) -> (String, Bool) {
+    private mutating func name(_ i: Int, _ offset: Int, _ code: CodeObject) throws(BytecodeError) -> (String, Bool) {
         if !haveNames {
             names = Table(code.names)
             haveNames = true
         }
-        guard i >= 0 && i < names.texts.count else { throw fail(.indexOutOfRange(what: "name", index: i), offset) }
+        guard i >= 0 && i < names.texts.count else { throw fail(.indexOutOfRange(what: "name", index: i), offset, code) }
         return (names.texts[i], names.resolves[i])
     }
 
     /// The local at slot `i` and whether it resolves back to that slot.
-    private mutating func local(_ i: Int, _ offset: Int) throws(BytecodeError) -> (String, Bool) {
+    private mutating func local(_ i: Int, _ offset: Int, _ code: CodeObject) throws(BytecodeError) -> (String, Bool) {
         if !haveLocals {
             locals = Table(usesLocalsPlus ? code.localsplusnames : code.varnames)
             haveLocals = true
         }
-        guard i >= 0 && i < locals.texts.count else { throw fail(.indexOutOfRange(what: "local", index: i), offset) }
+        guard i >= 0 && i < locals.texts.count else { throw fail(.indexOutOfRange(what: "local", index: i), offset, code) }
         return (locals.texts[i], locals.resolves[i])
     }
 
-    mutating func decode(opcode: UInt8, value: Int, offset: Int) throws(BytecodeError) -> Bytecode.Argument {
-        guard known[Int(opcode)] else { throw fail(.unknownOpcode(opcode), offset) }
+    mutating func decode(
+        opcode: UInt8, value: Int, offset: Int, in code: CodeObject
+    ) throws(BytecodeError) -> Bytecode.Argument {
+        guard known[Int(opcode)] else { throw fail(.unknownOpcode(opcode), offset, code) }
         switch shapes[Int(opcode)] {
         case .none: return value == 0 ? .none : .int(value)
         case .plain: return .int(value)
         case .jump: return .int(value)
         case .compare: return .compare(value)
         case .constant:
-            guard value < consts else { throw fail(.indexOutOfRange(what: "constant", index: value), offset) }
+            guard value < consts else { throw fail(.indexOutOfRange(what: "constant", index: value), offset, code) }
             return .constant(value)
         case .name:
-            let (n, resolves) = try name(value, offset)
+            let (n, resolves) = try name(value, offset, code)
             return resolves ? .name(n) : .int(value)
         case .global:
-            let (n, resolves) = try name(value >> 1, offset)
+            let (n, resolves) = try name(value >> 1, offset, code)
             return resolves ? .global(n, pushNull: value & 1 != 0) : .int(value)
         case .attribute:
-            let (n, resolves) = try name(value >> 1, offset)
+            let (n, resolves) = try name(value >> 1, offset, code)
             return resolves ? .attribute(n, method: value & 1 != 0) : .int(value)
         case .superAttribute:
-            let (n, resolves) = try name(value >> 2, offset)
+            let (n, resolves) = try name(value >> 2, offset, code)
             return resolves ? .superAttribute(n, twoArguments: value & 2 != 0, method: value & 1 != 0) : .int(value)
         case .local:
-            let (n, resolves) = try local(value, offset)
+            let (n, resolves) = try local(value, offset, code)
             return resolves ? .local(n) : .int(value)
         case .localPair:
-            let (a, resolvesA) = try local(value >> 4, offset)
-            let (b, resolvesB) = try local(value & 15, offset)
+            let (a, resolvesA) = try local(value >> 4, offset, code)
+            let (b, resolvesB) = try local(value & 15, offset, code)
             return resolvesA && resolvesB ? .localPair(a, b) : .int(value)
         case .cellOrFree:
             if !haveCells {
-                cells = cellTable()
+                cells = cellTable(code)
                 haveCells = true
             }
             guard value >= 0 && value < cells.texts.count else {
-                throw fail(.indexOutOfRange(what: "cell or free variable", index: value), offset)
+                throw fail(.indexOutOfRange(what: "cell or free variable", index: value), offset, code)
             }
             if !cells.resolves[value] { return .int(value) }
             return cells.free[value] ? .free(cells.texts[value]) : .cell(cells.texts[value])
