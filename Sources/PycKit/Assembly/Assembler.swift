@@ -149,13 +149,22 @@ private struct Assembler {
         // Pass 1: instructions (one column per field), labels, blocks, line markers.
         var b = scratch.take()
         let elementCount = bytecode.elements.count
-        b.elementIndex.reserveCapacity(elementCount)
-        b.columns.opcodes.reserveCapacity(elementCount)
-        b.columns.opargs.reserveCapacity(elementCount)
-        b.columns.jumpTargets.reserveCapacity(elementCount)
-        b.columns.handlers.reserveCapacity(elementCount)
-        b.prefixes.reserveCapacity(elementCount)
-        b.positions.reserveCapacity(elementCount)
+        // The per-instruction columns, moved out of the scratch buffers and sized for every element
+        // to be an instruction, are written through unsafe buffers (no uniqueness or capacity check
+        // per write) and cut to the instruction count afterwards.
+        var elementIndex = taken(&b.elementIndex)
+        var opcodes = taken(&b.columns.opcodes)
+        var opargs = taken(&b.columns.opargs)
+        var handlers = taken(&b.columns.handlers)
+        var prefixes = taken(&b.prefixes)
+        var positions = taken(&b.positions)
+        elementIndex.append(contentsOf: repeatElement(0, count: elementCount))
+        opcodes.append(contentsOf: repeatElement(0, count: elementCount))
+        opargs.append(contentsOf: repeatElement(0, count: elementCount))
+        handlers.append(contentsOf: repeatElement(none, count: elementCount))
+        prefixes.append(contentsOf: repeatElement(0, count: elementCount))
+        positions.append(contentsOf: repeatElement(.none, count: elementCount))
+        var count = 0
         b.labelIndex.append(contentsOf: repeatElement(-1, count: bytecode.nextLabel))
         var blocks: [Bytecode.TryBlock] = []
         b.blockIndexById.append(contentsOf: repeatElement(-1, count: bytecode.nextBlock))
@@ -168,6 +177,12 @@ private struct Assembler {
         // Elements are read in place (an unsafe buffer's subscript borrows; the array's copies each
         // element out and destroys it again).
         try bytecode.elements.withUnsafeBufferPointer { (elements) throws(BytecodeError) in
+        try elementIndex.withUnsafeMutableBufferPointer { (elementIndexOut) throws(BytecodeError) in
+        try opcodes.withUnsafeMutableBufferPointer { (opcodesOut) throws(BytecodeError) in
+        try opargs.withUnsafeMutableBufferPointer { (opargsOut) throws(BytecodeError) in
+        try handlers.withUnsafeMutableBufferPointer { (handlersOut) throws(BytecodeError) in
+        try prefixes.withUnsafeMutableBufferPointer { (prefixesOut) throws(BytecodeError) in
+        try positions.withUnsafeMutableBufferPointer { (positionsOut) throws(BytecodeError) in
             for e in elements.indices {
                 switch elements[e] {
                 case .instruction(let ins):
@@ -175,24 +190,25 @@ private struct Assembler {
                     guard known[Int(opcode)], opcode != traits.extendedArg else {
                         throw fail(.unknownOpcode(opcode), at: e)
                     }
-                    let i = b.columns.opcodes.count
+                    let i = count
                     var value = 0
                     if case .label(let l) = ins.argument {
                         guard shapes[Int(opcode)] == .jump else {
                             throw fail(.argumentMismatch(expected: shapes[Int(opcode)], found: "\(ins.argument)"), at: e)
                         }
                         b.pendingJumps.append((i, l))
+                        prefixesOut[i] = ins.extendedArgFloor  // a jump's width is settled in pass 2
                     } else {
-                        value = try resolver.encode(ins.argument, opcode: opcode, at: e, in: template)
+                        value = try resolver.encode(ins.argument, opcode: opcode, at: e, in: bytecode.template)
+                        prefixesOut[i] = max(ins.extendedArgFloor, version.extendedArgCount(for: value))
                     }
                     if !ins.setLinesAtOpcode.isEmpty { linesAtOpcode.append((i, e)) }
-                    b.elementIndex.append(e)
-                    b.columns.opcodes.append(opcode)
-                    b.columns.opargs.append(value)
-                    b.columns.jumpTargets.append(none)
-                    b.columns.handlers.append(currentBlock)
-                    b.prefixes.append(ins.extendedArgFloor)
-                    b.positions.append(ins.position)
+                    elementIndexOut[i] = e
+                    opcodesOut[i] = opcode
+                    opargsOut[i] = value
+                    handlersOut[i] = currentBlock
+                    positionsOut[i] = ins.position
+                    count += 1
                 case .label(let l):
                     guard l.id >= 0 else {
                         throw fail(.label("label \(l) has a negative id"), at: e)
@@ -201,12 +217,12 @@ private struct Assembler {
                     guard b.labelIndex[l.id] < 0 else {
                         throw fail(.label("label \(l) placed twice"), at: e)
                     }
-                    b.labelIndex[l.id] = b.columns.opcodes.count
+                    b.labelIndex[l.id] = count
                 case .setLine(let line):
                     guard usesMarkers else {
                         throw fail(.marker("setLine markers exist only up to 3.9"), at: e)
                     }
-                    lineMarkers.append((b.columns.opcodes.count, line))
+                    lineMarkers.append((count, line))
                 case .tryBegin(let block):
                     guard version.hasExceptionTable else {
                         throw fail(.marker("try blocks exist only from 3.11"), at: e)
@@ -235,7 +251,28 @@ private struct Assembler {
                 }
             }
         }
-        let count = b.columns.opcodes.count
+        }
+        }
+        }
+        }
+        }
+        }
+        // Cut the columns to the instructions and hand them back.
+        elementIndex.removeLast(elementCount - count)
+        opcodes.removeLast(elementCount - count)
+        opargs.removeLast(elementCount - count)
+        handlers.removeLast(elementCount - count)
+        prefixes.removeLast(elementCount - count)
+        positions.removeLast(elementCount - count)
+        // Swapped back, not assigned: a local still holding a buffer would make it shared, and the
+        // nested code objects would then allocate fresh ones instead of reusing it.
+        swap(&b.elementIndex, &elementIndex)
+        swap(&b.columns.opcodes, &opcodes)
+        swap(&b.columns.opargs, &opargs)
+        swap(&b.columns.handlers, &handlers)
+        swap(&b.prefixes, &prefixes)
+        swap(&b.positions, &positions)
+        b.columns.jumpTargets.append(contentsOf: repeatElement(none, count: count))
         if let k = b.openBlocks.last { throw fail(.marker("try block \(blocks[k].id) does not end"), at: elementCount) }
         for (s, label) in b.pendingJumps {
             guard label.id >= 0, label.id < b.labelIndex.count, case let target = b.labelIndex[label.id], target >= 0 else {
@@ -259,43 +296,54 @@ private struct Assembler {
         // Pass 2: sizes, to a fixpoint (prefixes only ever grow, so this ends).
         let wordcode = version.instructionLayout == .wordcode
         let unit = version.jumpArgumentUnit
-        for i in 0..<count where b.columns.jumpTargets[i] == none {
-            b.prefixes[i] = max(b.prefixes[i], version.extendedArgCount(for: b.columns.opargs[i]))
-        }
-        b.offsets.append(contentsOf: repeatElement(0, count: count + 1))
+        // (Non-jumps got their widths in pass 1.)
+        var offsets = taken(&b.offsets)
+        offsets.append(contentsOf: repeatElement(0, count: count + 1))
+        var widths = taken(&b.prefixes)
+        var opcodeColumn = taken(&b.columns.opcodes)
         while true {
-            var offset = 0
-            for i in 0..<count {
-                b.offsets[i] = offset
-                let opcode = Int(b.columns.opcodes[i])
-                offset +=
-                    wordcode
-                    ? 2 * (b.prefixes[i] + 1 + Int(cacheEntries[opcode])) : 3 * b.prefixes[i] + (hasArgument[opcode] ? 3 : 1)
+            offsets.withUnsafeMutableBufferPointer { offsets in
+                opcodeColumn.withUnsafeBufferPointer { opcodes in
+                    widths.withUnsafeBufferPointer { prefixes in
+                        var offset = 0
+                        for i in 0..<count {
+                            offsets[i] = offset
+                            let opcode = Int(opcodes[i])
+                            offset +=
+                                wordcode
+                                ? 2 * (prefixes[i] + 1 + Int(cacheEntries[opcode]))
+                                : 3 * prefixes[i] + (hasArgument[opcode] ? 3 : 1)
+                        }
+                        offsets[count] = offset
+                    }
+                }
             }
-            b.offsets[count] = offset
             var changed = false
             for i in b.jumps {
-                guard let kind = jumpKinds[Int(b.columns.opcodes[i])] else { continue }
+                guard let kind = jumpKinds[Int(opcodeColumn[i])] else { continue }
                 let t = b.columns.jumpTargets[i]
-                let end = b.offsets[i + 1]
+                let end = offsets[i + 1]
                 let distance: Int
                 switch kind {
-                case .absolute: distance = b.offsets[t]
-                case .forward: distance = b.offsets[t] - end
-                case .backward: distance = end - b.offsets[t]
+                case .absolute: distance = offsets[t]
+                case .forward: distance = offsets[t] - end
+                case .backward: distance = end - offsets[t]
                 }
                 guard distance >= 0, distance % unit == 0 else {
                     throw fail(.label("jump from instruction \(i) cannot reach its target in this direction"), at: b.elementIndex[i])
                 }
                 b.columns.opargs[i] = distance / unit
                 let need = version.extendedArgCount(for: b.columns.opargs[i])
-                if need > b.prefixes[i] {
-                    b.prefixes[i] = need
+                if need > widths[i] {
+                    widths[i] = need
                     changed = true
                 }
             }
             if !changed { break }
         }
+        swap(&b.offsets, &offsets)
+        swap(&b.prefixes, &widths)
+        swap(&b.columns.opcodes, &opcodeColumn)
         for i in 0..<count {
             let value = b.columns.opargs[i]
             guard value >= 0, value <= Int(UInt32.max) else { throw fail(.argumentOutOfRange(value), at: b.elementIndex[i]) }

@@ -205,13 +205,16 @@ struct Lifter {
         guard Int32(exactly: firstLine) != nil else { return false }
         let unitCount = codeLength / 2
         return table.withUnsafeBufferPointer { buffer in
+          folded.withUnsafeBufferPointer { folded in
+          positions.withUnsafeMutableBufferPointer { positions in
             var cursor = LocationCursor(buffer, firstLine: firstLine)
             // The current entry covers units entryStart..<entryEnd.
             var entryEnd = 0
             var position = SourcePosition.none
             do throws(LineTableError) {
                 var i = 0
-                for f in folded {
+                for k in folded.indices {
+                    let f = folded[k]
                     let first = f.start / 2
                     let end = (f.start + f.size) / 2
                     while entryEnd <= first {
@@ -233,6 +236,8 @@ struct Lifter {
                 return false
             }
             return entryEnd == unitCount
+          }
+          }
         }
     }
 
@@ -242,7 +247,7 @@ struct Lifter {
         }
         var buffers = scratch.take()
         try fold(bytes, into: &buffers.folded)
-        let folded = buffers.folded
+        var folded = taken(&buffers.folded)
         let codeLength = bytes.count
 
         // Instruction index by start offset.
@@ -397,8 +402,13 @@ struct Lifter {
         // Arguments.
         var args = ArgumentDecoder(version: version, code: code)
         var elements: [Bytecode.Element] = []
-        elements.reserveCapacity(folded.count + folded.count / 4)
+        elements.reserveCapacity(folded.count + bytecode.nextLabel + markers.count + blockStarts.count + blockEnds.count)
         var (nextEnd, nextMarker, nextStart, nextAtOpcode) = (0, 0, 0, 0)
+        // The per-instruction arrays are read through unsafe buffers (no bounds check per read).
+        try folded.withUnsafeBufferPointer { (folded) throws(BytecodeError) in
+        try jumpTarget.withUnsafeBufferPointer { (jumpTarget) throws(BytecodeError) in
+        try labelAt.withUnsafeBufferPointer { (labelAt) throws(BytecodeError) in
+        try positions.withUnsafeBufferPointer { (positions) throws(BytecodeError) in
         for i in 0...folded.count {
             while nextEnd < blockEnds.count && blockEnds[nextEnd].at == i {
                 elements.append(.tryEnd(blocks[blockEnds[nextEnd].entry]))
@@ -432,12 +442,21 @@ struct Lifter {
                         opcode: f.opcode, argument: argument, position: positions[i], extendedArgFloor: f.prefixes,
                         setLinesAtOpcode: linesAtOpcode)))
         }
+        }
+        }
+        }
+        }
         guard nextEnd == blockEnds.count, nextStart == blockStarts.count, nextMarker == markers.count else {
             throw fail(.marker("exception-table entries out of order or overlapping"), at: 0)
         }
-        bytecode.elements = elements
-        buffers = LiftScratch.Buffers(
-            folded: folded, indexAt: indexAt, jumpTarget: jumpTarget, labelAt: labelAt, positions: positions)
+        swap(&bytecode.elements, &elements)
+        // Swapped back, not assigned: a local still holding a buffer would make it shared, and the
+        // nested code objects would then allocate fresh ones instead of reusing it.
+        swap(&buffers.folded, &folded)
+        swap(&buffers.indexAt, &indexAt)
+        swap(&buffers.jumpTarget, &jumpTarget)
+        swap(&buffers.labelAt, &labelAt)
+        swap(&buffers.positions, &positions)
         scratch.give(&buffers)  // the nested code objects reuse them
 
         // Constants, nested code lifted.
