@@ -10,7 +10,8 @@ extension PythonVersion {
     }
 
     /// Assembles, counting where the floors of ARCHITECTURE.md "Fidelity" decided a value.
-    public func assemble(_ bytecode: Bytecode, statistics: inout AssemblyStatistics) throws(BytecodeError) -> CodeObject {
+    public func assemble(_ bytecode: Bytecode, statistics: inout AssemblyStatistics) throws(BytecodeError) -> CodeObject
+    {
         try assemble(bytecode, statistics: &statistics, scratch: AssemblyScratch())
     }
 
@@ -177,85 +178,95 @@ private struct Assembler {
         // Elements are read in place (an unsafe buffer's subscript borrows; the array's copies each
         // element out and destroys it again).
         try bytecode.elements.withUnsafeBufferPointer { (elements) throws(BytecodeError) in
-        try elementIndex.withUnsafeMutableBufferPointer { (elementIndexOut) throws(BytecodeError) in
-        try opcodes.withUnsafeMutableBufferPointer { (opcodesOut) throws(BytecodeError) in
-        try opargs.withUnsafeMutableBufferPointer { (opargsOut) throws(BytecodeError) in
-        try handlers.withUnsafeMutableBufferPointer { (handlersOut) throws(BytecodeError) in
-        try prefixes.withUnsafeMutableBufferPointer { (prefixesOut) throws(BytecodeError) in
-        try positions.withUnsafeMutableBufferPointer { (positionsOut) throws(BytecodeError) in
-            for e in elements.indices {
-                switch elements[e] {
-                case .instruction(let ins):
-                    let opcode = ins.opcode
-                    guard known[Int(opcode)], opcode != traits.extendedArg else {
-                        throw fail(.unknownOpcode(opcode), at: e)
-                    }
-                    let i = count
-                    var value = 0
-                    if case .label(let l) = ins.argument {
-                        guard shapes[Int(opcode)] == .jump else {
-                            throw fail(.argumentMismatch(expected: shapes[Int(opcode)], found: "\(ins.argument)"), at: e)
+            try elementIndex.withUnsafeMutableBufferPointer { (elementIndexOut) throws(BytecodeError) in
+                try opcodes.withUnsafeMutableBufferPointer { (opcodesOut) throws(BytecodeError) in
+                    try opargs.withUnsafeMutableBufferPointer { (opargsOut) throws(BytecodeError) in
+                        try handlers.withUnsafeMutableBufferPointer { (handlersOut) throws(BytecodeError) in
+                            try prefixes.withUnsafeMutableBufferPointer { (prefixesOut) throws(BytecodeError) in
+                                try positions.withUnsafeMutableBufferPointer { (positionsOut) throws(BytecodeError) in
+                                    for e in elements.indices {
+                                        switch elements[e] {
+                                        case .instruction(let ins):
+                                            let opcode = ins.opcode
+                                            guard known[Int(opcode)], opcode != traits.extendedArg else {
+                                                throw fail(.unknownOpcode(opcode), at: e)
+                                            }
+                                            let i = count
+                                            var value = 0
+                                            if case .label(let l) = ins.argument {
+                                                guard shapes[Int(opcode)] == .jump else {
+                                                    throw fail(
+                                                        .argumentMismatch(
+                                                            expected: shapes[Int(opcode)], found: "\(ins.argument)"),
+                                                        at: e)
+                                                }
+                                                b.pendingJumps.append((i, l))
+                                                prefixesOut[i] = ins.extendedArgFloor  // a jump's width is settled in pass 2
+                                            } else {
+                                                value = try resolver.encode(
+                                                    ins.argument, opcode: opcode, at: e, in: bytecode.template)
+                                                prefixesOut[i] = max(
+                                                    ins.extendedArgFloor, version.extendedArgCount(for: value))
+                                            }
+                                            if !ins.setLinesAtOpcode.isEmpty { linesAtOpcode.append((i, e)) }
+                                            elementIndexOut[i] = e
+                                            opcodesOut[i] = opcode
+                                            opargsOut[i] = value
+                                            handlersOut[i] = currentBlock
+                                            positionsOut[i] = ins.position
+                                            count += 1
+                                        case .label(let l):
+                                            guard l.id >= 0 else {
+                                                throw fail(.label("label \(l) has a negative id"), at: e)
+                                            }
+                                            if l.id >= b.labelIndex.count {
+                                                b.labelIndex += repeatElement(-1, count: l.id + 1 - b.labelIndex.count)
+                                            }
+                                            guard b.labelIndex[l.id] < 0 else {
+                                                throw fail(.label("label \(l) placed twice"), at: e)
+                                            }
+                                            b.labelIndex[l.id] = count
+                                        case .setLine(let line):
+                                            guard usesMarkers else {
+                                                throw fail(.marker("setLine markers exist only up to 3.9"), at: e)
+                                            }
+                                            lineMarkers.append((count, line))
+                                        case .tryBegin(let block):
+                                            guard version.hasExceptionTable else {
+                                                throw fail(.marker("try blocks exist only from 3.11"), at: e)
+                                            }
+                                            guard block.id >= 0 else {
+                                                throw fail(.marker("try block \(block.id) has a negative id"), at: e)
+                                            }
+                                            if block.id >= b.blockIndexById.count {
+                                                b.blockIndexById += repeatElement(
+                                                    -1, count: block.id + 1 - b.blockIndexById.count)
+                                            }
+                                            guard b.blockIndexById[block.id] < 0 else {
+                                                throw fail(.marker("try block \(block.id) begins twice"), at: e)
+                                            }
+                                            b.blockIndexById[block.id] = blocks.count
+                                            b.openBlocks.append(blocks.count)
+                                            currentBlock = blocks.count
+                                            blocks.append(block)
+                                        case .tryEnd(let block):
+                                            guard block.id >= 0, block.id < b.blockIndexById.count,
+                                                case let k = b.blockIndexById[block.id], k >= 0,
+                                                let at = b.openBlocks.lastIndex(of: k)
+                                            else {
+                                                throw fail(
+                                                    .marker("try block \(block.id) ends without beginning"), at: e)
+                                            }
+                                            b.openBlocks.remove(at: at)
+                                            currentBlock = b.openBlocks.last ?? none
+                                        }
+                                    }
+                                }
+                            }
                         }
-                        b.pendingJumps.append((i, l))
-                        prefixesOut[i] = ins.extendedArgFloor  // a jump's width is settled in pass 2
-                    } else {
-                        value = try resolver.encode(ins.argument, opcode: opcode, at: e, in: bytecode.template)
-                        prefixesOut[i] = max(ins.extendedArgFloor, version.extendedArgCount(for: value))
                     }
-                    if !ins.setLinesAtOpcode.isEmpty { linesAtOpcode.append((i, e)) }
-                    elementIndexOut[i] = e
-                    opcodesOut[i] = opcode
-                    opargsOut[i] = value
-                    handlersOut[i] = currentBlock
-                    positionsOut[i] = ins.position
-                    count += 1
-                case .label(let l):
-                    guard l.id >= 0 else {
-                        throw fail(.label("label \(l) has a negative id"), at: e)
-                    }
-                    if l.id >= b.labelIndex.count { b.labelIndex += repeatElement(-1, count: l.id + 1 - b.labelIndex.count) }
-                    guard b.labelIndex[l.id] < 0 else {
-                        throw fail(.label("label \(l) placed twice"), at: e)
-                    }
-                    b.labelIndex[l.id] = count
-                case .setLine(let line):
-                    guard usesMarkers else {
-                        throw fail(.marker("setLine markers exist only up to 3.9"), at: e)
-                    }
-                    lineMarkers.append((count, line))
-                case .tryBegin(let block):
-                    guard version.hasExceptionTable else {
-                        throw fail(.marker("try blocks exist only from 3.11"), at: e)
-                    }
-                    guard block.id >= 0 else {
-                        throw fail(.marker("try block \(block.id) has a negative id"), at: e)
-                    }
-                    if block.id >= b.blockIndexById.count {
-                        b.blockIndexById += repeatElement(-1, count: block.id + 1 - b.blockIndexById.count)
-                    }
-                    guard b.blockIndexById[block.id] < 0 else {
-                        throw fail(.marker("try block \(block.id) begins twice"), at: e)
-                    }
-                    b.blockIndexById[block.id] = blocks.count
-                    b.openBlocks.append(blocks.count)
-                    currentBlock = blocks.count
-                    blocks.append(block)
-                case .tryEnd(let block):
-                    guard block.id >= 0, block.id < b.blockIndexById.count, case let k = b.blockIndexById[block.id], k >= 0,
-                        let at = b.openBlocks.lastIndex(of: k)
-                    else {
-                        throw fail(.marker("try block \(block.id) ends without beginning"), at: e)
-                    }
-                    b.openBlocks.remove(at: at)
-                    currentBlock = b.openBlocks.last ?? none
                 }
             }
-        }
-        }
-        }
-        }
-        }
-        }
         }
         // Cut the columns to the instructions and hand them back.
         elementIndex.removeLast(elementCount - count)
@@ -275,7 +286,8 @@ private struct Assembler {
         b.columns.jumpTargets.append(contentsOf: repeatElement(none, count: count))
         if let k = b.openBlocks.last { throw fail(.marker("try block \(blocks[k].id) does not end"), at: elementCount) }
         for (s, label) in b.pendingJumps {
-            guard label.id >= 0, label.id < b.labelIndex.count, case let target = b.labelIndex[label.id], target >= 0 else {
+            guard label.id >= 0, label.id < b.labelIndex.count, case let target = b.labelIndex[label.id], target >= 0
+            else {
                 throw fail(.label("jump to label \(label) that is not placed"), at: b.elementIndex[s])
             }
             guard target < count else {
@@ -285,10 +297,14 @@ private struct Assembler {
             if jumpKinds[Int(b.columns.opcodes[s])] != nil { b.jumps.append(s) }
         }
         for block in blocks {
-            guard block.handler.id >= 0, block.handler.id < b.labelIndex.count, case let target = b.labelIndex[block.handler.id],
+            guard block.handler.id >= 0, block.handler.id < b.labelIndex.count,
+                case let target = b.labelIndex[block.handler.id],
                 target >= 0, target < count
             else {
-                throw fail(.label("handler label \(block.handler) of try block \(block.id) is not placed before an instruction"), at: 0)
+                throw fail(
+                    .label(
+                        "handler label \(block.handler) of try block \(block.id) is not placed before an instruction"),
+                    at: 0)
             }
             b.handlerTargets.append(target)
         }
@@ -330,7 +346,9 @@ private struct Assembler {
                 case .backward: distance = end - offsets[t]
                 }
                 guard distance >= 0, distance % unit == 0 else {
-                    throw fail(.label("jump from instruction \(i) cannot reach its target in this direction"), at: b.elementIndex[i])
+                    throw fail(
+                        .label("jump from instruction \(i) cannot reach its target in this direction"),
+                        at: b.elementIndex[i])
                 }
                 b.columns.opargs[i] = distance / unit
                 let need = version.extendedArgCount(for: b.columns.opargs[i])
@@ -346,13 +364,16 @@ private struct Assembler {
         swap(&b.columns.opcodes, &opcodeColumn)
         for i in 0..<count {
             let value = b.columns.opargs[i]
-            guard value >= 0, value <= Int(UInt32.max) else { throw fail(.argumentOutOfRange(value), at: b.elementIndex[i]) }
+            guard value >= 0, value <= Int(UInt32.max) else {
+                throw fail(.argumentOutOfRange(value), at: b.elementIndex[i])
+            }
             if b.prefixes[i] > version.extendedArgCount(for: value) { statistics.extendedArgFloors += 1 }
         }
 
         // Pass 3: bytes.
         let ext = traits.extendedArg
-        let code = [UInt8](unsafeUninitializedCapacity: b.offsets[count]) { [opargs = b.columns.opargs, opcodes = b.columns.opcodes, prefixes = b.prefixes] buffer, written in
+        let code = [UInt8](unsafeUninitializedCapacity: b.offsets[count]) {
+            [opargs = b.columns.opargs, opcodes = b.columns.opcodes, prefixes = b.prefixes] buffer, written in
             var o = 0
             for i in 0..<count {
                 let value = opargs[i]
@@ -419,7 +440,8 @@ private struct Assembler {
                         a += 1
                     }
                 }
-                template.linetable.value = .bytes(try Lnotab.encode(entries, firstLine: firstLine, signedLineDelta: signed))
+                template.linetable.value = .bytes(
+                    try Lnotab.encode(entries, firstLine: firstLine, signedLineDelta: signed))
             case .linetable310:
                 var ranges: [LineRange] = []
                 for i in 0..<count {
@@ -434,10 +456,12 @@ private struct Assembler {
             case .locations(let perInstruction, _, _):
                 b.runs.reserveCapacity(count)
                 for i in 0..<count {
-                    b.runs.append(LocationTable.Run(position: b.positions[i], codeUnits: (b.offsets[i + 1] - b.offsets[i]) / 2))
+                    b.runs.append(
+                        LocationTable.Run(position: b.positions[i], codeUnits: (b.offsets[i + 1] - b.offsets[i]) / 2))
                 }
                 template.linetable.value = .bytes(
-                    try LocationTable.encode(runs: b.runs, firstLine: firstLine, mergingEqualNeighbours: !perInstruction))
+                    try LocationTable.encode(
+                        runs: b.runs, firstLine: firstLine, mergingEqualNeighbours: !perInstruction))
             }
         } catch {
             throw fail(.table("\(version.lineTableFieldName): \(error)"), at: 0)
@@ -471,7 +495,8 @@ private struct Assembler {
 
         // Stack depth.
         for k in blocks.indices {
-            b.depthHandlers.append(StackDepthHandler(target: b.handlerTargets[k], depth: blocks[k].depth, lasti: blocks[k].lasti))
+            b.depthHandlers.append(
+                StackDepthHandler(target: b.handlerTargets[k], depth: blocks[k].depth, lasti: blocks[k].lasti))
         }
         let needed = version.maxStackDepth(
             of: b.columns, handlers: b.depthHandlers, flags: template.flags, storage: &b.depth)
@@ -479,7 +504,8 @@ private struct Assembler {
         statistics.codeObjects += 1
         if bytecode.stackSizeFloor > needed { statistics.stackSizeFloors += 1 }
 
-        var layout = AssembledLayout(elementIndex: [], offsets: [], labels: [], depthInstructions: [], depthHandlers: [])
+        var layout = AssembledLayout(
+            elementIndex: [], offsets: [], labels: [], depthInstructions: [], depthHandlers: [])
         if wantsLayout {
             layout = AssembledLayout(
                 elementIndex: Array(b.elementIndex), offsets: Array(b.offsets), labels: Array(b.labelIndex),
@@ -503,7 +529,9 @@ private struct Assembler {
             case .value(let o): consts.append(o)
             case .code(let nested, let encoding):
                 consts.append(
-                    PyObject(.code(try version.assemble(nested, statistics: &statistics, scratch: scratch)), encoding: encoding))
+                    PyObject(
+                        .code(try version.assemble(nested, statistics: &statistics, scratch: scratch)),
+                        encoding: encoding))
             }
         }
         template.consts.value = .tuple(consts)
@@ -595,7 +623,9 @@ struct NameTable {
 
     mutating func lookup(_ name: String) -> Int? {
         if slots.isEmpty && keys.count > Self.linearLimit { buildSlots() }
-        let found = name.utf8.withContiguousStorageIfAvailable { find($0) } ?? Array(name.utf8).withUnsafeBufferPointer { find($0) }
+        let found =
+            name.utf8.withContiguousStorageIfAvailable { find($0) }
+            ?? Array(name.utf8).withUnsafeBufferPointer { find($0) }
         return found.map { $0 + base }
     }
 
@@ -697,7 +727,9 @@ struct ArgumentEncoder {
             return n
         case .constant(let i):
             guard shape == .constant else { throw mismatch() }
-            guard i >= 0 && i < constantCount else { throw fail(.indexOutOfRange(what: "constant", index: i), e, template) }
+            guard i >= 0 && i < constantCount else {
+                throw fail(.indexOutOfRange(what: "constant", index: i), e, template)
+            }
             return i
         case .name(let s):
             guard shape == .name else { throw mismatch() }

@@ -104,7 +104,9 @@ struct Lifter {
                             continue
                         }
                         out.append(
-                            FoldedInstruction(start: start, offset: i, opcode: op, value: value, prefixes: prefixes, size: end - start))
+                            FoldedInstruction(
+                                start: start, offset: i, opcode: op, value: value, prefixes: prefixes, size: end - start
+                            ))
                         start = -1
                         value = 0
                         prefixes = 0
@@ -140,7 +142,9 @@ struct Lifter {
                             continue
                         }
                         out.append(
-                            FoldedInstruction(start: start, offset: i, opcode: op, value: value, prefixes: prefixes, size: end - start))
+                            FoldedInstruction(
+                                start: start, offset: i, opcode: op, value: value, prefixes: prefixes, size: end - start
+                            ))
                         start = -1
                         value = 0
                         prefixes = 0
@@ -186,7 +190,8 @@ struct Lifter {
                 continue
             }
             out.append(
-                FoldedInstruction(start: start, offset: ins.offset, opcode: ins.opcode, value: value, prefixes: prefixes, size: size))
+                FoldedInstruction(
+                    start: start, offset: ins.offset, opcode: ins.opcode, value: value, prefixes: prefixes, size: size))
             start = -1
             value = 0
             prefixes = 0
@@ -200,44 +205,45 @@ struct Lifter {
     /// position change inside an instruction); the caller then decodes it unit by unit, which
     /// throws the exact error.
     func locationsFast(
-        _ table: [UInt8], firstLine: Int, codeLength: Int, folded: [FoldedInstruction], into positions: inout [SourcePosition]
+        _ table: [UInt8], firstLine: Int, codeLength: Int, folded: [FoldedInstruction],
+        into positions: inout [SourcePosition]
     ) -> Bool {
         guard Int32(exactly: firstLine) != nil else { return false }
         let unitCount = codeLength / 2
         return table.withUnsafeBufferPointer { buffer in
-          folded.withUnsafeBufferPointer { folded in
-          positions.withUnsafeMutableBufferPointer { positions in
-            var cursor = LocationCursor(buffer, firstLine: firstLine)
-            // The current entry covers units entryStart..<entryEnd.
-            var entryEnd = 0
-            var position = SourcePosition.none
-            do throws(LineTableError) {
-                var i = 0
-                for k in folded.indices {
-                    let f = folded[k]
-                    let first = f.start / 2
-                    let end = (f.start + f.size) / 2
-                    while entryEnd <= first {
-                        guard let e = try cursor.next() else { return false }
-                        entryEnd += e.units
-                        position = e.position
+            folded.withUnsafeBufferPointer { folded in
+                positions.withUnsafeMutableBufferPointer { positions in
+                    var cursor = LocationCursor(buffer, firstLine: firstLine)
+                    // The current entry covers units entryStart..<entryEnd.
+                    var entryEnd = 0
+                    var position = SourcePosition.none
+                    do throws(LineTableError) {
+                        var i = 0
+                        for k in folded.indices {
+                            let f = folded[k]
+                            let first = f.start / 2
+                            let end = (f.start + f.size) / 2
+                            while entryEnd <= first {
+                                guard let e = try cursor.next() else { return false }
+                                entryEnd += e.units
+                                position = e.position
+                            }
+                            let p = position
+                            while entryEnd < end {
+                                guard let e = try cursor.next(), e.position == p else { return false }
+                                entryEnd += e.units
+                            }
+                            positions[i] = p
+                            i += 1
+                        }
+                        // The remaining entries must exist, be valid and cover exactly the code.
+                        while let e = try cursor.next() { entryEnd += e.units }
+                    } catch {
+                        return false
                     }
-                    let p = position
-                    while entryEnd < end {
-                        guard let e = try cursor.next(), e.position == p else { return false }
-                        entryEnd += e.units
-                    }
-                    positions[i] = p
-                    i += 1
+                    return entryEnd == unitCount
                 }
-                // The remaining entries must exist, be valid and cover exactly the code.
-                while let e = try cursor.next() { entryEnd += e.units }
-            } catch {
-                return false
             }
-            return entryEnd == unitCount
-          }
-          }
         }
     }
 
@@ -287,7 +293,8 @@ struct Lifter {
             }
             let t = try index(of: target, "jump target of offset \(f.offset)")
             guard t < folded.count else {
-                throw fail(.targetInsideInstruction(what: "jump target of offset \(f.offset)", offset: target), at: f.offset)
+                throw fail(
+                    .targetInsideInstruction(what: "jump target of offset \(f.offset)", offset: target), at: f.offset)
             }
             jumpTarget[i] = t
             labelAt[t] = -2
@@ -297,7 +304,9 @@ struct Lifter {
             do {
                 entries = try ExceptionTable.decode(table, codeUnitCount: codeLength / 2)
             } catch {
-                throw fail(.concrete(ConcreteError(.table("co_exceptiontable: \(error)"), at: error.offset, in: codeName)), at: 0)
+                throw fail(
+                    .concrete(ConcreteError(.table("co_exceptiontable: \(error)"), at: error.offset, in: codeName)),
+                    at: 0)
             }
         }
         // (instruction index, entry) in code order: entries are sorted and never overlap.
@@ -310,7 +319,8 @@ struct Lifter {
             let t = try index(of: e.endOffset, "exception entry end")
             let h = try index(of: e.targetOffset, "exception handler")
             guard h < folded.count else {
-                throw fail(.targetInsideInstruction(what: "exception handler", offset: e.targetOffset), at: e.targetOffset)
+                throw fail(
+                    .targetInsideInstruction(what: "exception handler", offset: e.targetOffset), at: e.targetOffset)
             }
             labelAt[h] = -2
             blockStarts.append((s, k))
@@ -322,7 +332,8 @@ struct Lifter {
         }
         for (k, e) in entries.enumerated() {
             blocks.append(
-                bytecode.newTryBlock(handler: Bytecode.Label(id: labelAt[handlerIndex[k]]), depth: e.depth, lasti: e.lasti))
+                bytecode.newTryBlock(
+                    handler: Bytecode.Label(id: labelAt[handlerIndex[k]]), depth: e.depth, lasti: e.lasti))
         }
 
         // Line information.
@@ -335,116 +346,130 @@ struct Lifter {
             do {
                 return try decode()
             } catch {
-                throw fail(.concrete(ConcreteError(.table("\(version.lineTableFieldName): \(error)"), at: error.offset, in: codeName)), at: 0)
+                throw fail(
+                    .concrete(
+                        ConcreteError(.table("\(version.lineTableFieldName): \(error)"), at: error.offset, in: codeName)
+                    ), at: 0)
             }
         }
         if case .bytes(let lineBytes) = code.linetable.value {
-                let firstLine = Int(code.firstlineno)
-                switch version.lineTableFormat {
-                case .lnotab(let signed, _):
-                    let lnotab = try table { () throws(LineTableError) in try Lnotab.decode(lineBytes, firstLine: firstLine, signedLineDelta: signed) }
-                    for e in lnotab {
-                        if e.offset >= 0, e.offset < codeLength, indexAt[e.offset] < 0,
-                            let k = folded.firstIndex(where: { $0.offset == e.offset && $0.prefixes > 0 })
-                        {
-                            atOpcode.append((k, e.line))
-                            continue
-                        }
-                        markers.append((try index(of: e.offset, "line-table entry"), e.line))
+            let firstLine = Int(code.firstlineno)
+            switch version.lineTableFormat {
+            case .lnotab(let signed, _):
+                let lnotab = try table { () throws(LineTableError) in
+                    try Lnotab.decode(lineBytes, firstLine: firstLine, signedLineDelta: signed)
+                }
+                for e in lnotab {
+                    if e.offset >= 0, e.offset < codeLength, indexAt[e.offset] < 0,
+                        let k = folded.firstIndex(where: { $0.offset == e.offset && $0.prefixes > 0 })
+                    {
+                        atOpcode.append((k, e.line))
+                        continue
                     }
-                    var line = firstLine
-                    var m = 0
-                    var a = 0
-                    for i in folded.indices {
-                        while m < markers.count && markers[m].at == i {
-                            line = markers[m].line
-                            m += 1
-                        }
-                        positions[i] = SourcePosition(line: line, endLine: nil, column: nil, endColumn: nil)
-                        while a < atOpcode.count && atOpcode[a].at == i {
-                            line = atOpcode[a].line
-                            a += 1
-                        }
+                    markers.append((try index(of: e.offset, "line-table entry"), e.line))
+                }
+                var line = firstLine
+                var m = 0
+                var a = 0
+                for i in folded.indices {
+                    while m < markers.count && markers[m].at == i {
+                        line = markers[m].line
+                        m += 1
                     }
-                case .linetable310:
-                    let ranges = try table { () throws(LineTableError) in try LineTable310.decode(lineBytes, firstLine: firstLine, codeLength: codeLength) }
-                    var r = 0
-                    for (i, f) in folded.enumerated() {
-                        while r < ranges.count && ranges[r].end <= f.start { r += 1 }
-                        guard r < ranges.count, ranges[r].start <= f.start else {
-                            throw fail(.targetInsideInstruction(what: "line range", offset: f.start), at: f.start)
-                        }
-                        // An instruction may span two ranges only when both carry its line
-                        // (3.10 splits long ranges at 254 bytes).
-                        var k = r + 1
-                        while k < ranges.count && ranges[k].start < f.start + f.size {
-                            guard ranges[k].line == ranges[r].line else {
-                                throw fail(.targetInsideInstruction(what: "line range", offset: ranges[k].start), at: f.start)
-                            }
-                            k += 1
-                        }
-                        positions[i] = SourcePosition(line: ranges[r].line, endLine: nil, column: nil, endColumn: nil)
-                    }
-                case .locations:
-                    if !locationsFast(lineBytes, firstLine: firstLine, codeLength: codeLength, folded: folded, into: &positions) {
-                        let units = try table { () throws(LineTableError) in try LocationTable.decode(lineBytes, firstLine: firstLine, codeUnitCount: codeLength / 2) }
-                        for (i, f) in folded.enumerated() {
-                            let p = units[f.start / 2]
-                            for u in (f.start / 2)..<((f.start + f.size) / 2) where units[u] != p {
-                                throw fail(.targetInsideInstruction(what: "location change", offset: u * 2), at: u * 2)
-                            }
-                            positions[i] = p
-                        }
+                    positions[i] = SourcePosition(line: line, endLine: nil, column: nil, endColumn: nil)
+                    while a < atOpcode.count && atOpcode[a].at == i {
+                        line = atOpcode[a].line
+                        a += 1
                     }
                 }
+            case .linetable310:
+                let ranges = try table { () throws(LineTableError) in
+                    try LineTable310.decode(lineBytes, firstLine: firstLine, codeLength: codeLength)
+                }
+                var r = 0
+                for (i, f) in folded.enumerated() {
+                    while r < ranges.count && ranges[r].end <= f.start { r += 1 }
+                    guard r < ranges.count, ranges[r].start <= f.start else {
+                        throw fail(.targetInsideInstruction(what: "line range", offset: f.start), at: f.start)
+                    }
+                    // An instruction may span two ranges only when both carry its line
+                    // (3.10 splits long ranges at 254 bytes).
+                    var k = r + 1
+                    while k < ranges.count && ranges[k].start < f.start + f.size {
+                        guard ranges[k].line == ranges[r].line else {
+                            throw fail(
+                                .targetInsideInstruction(what: "line range", offset: ranges[k].start), at: f.start)
+                        }
+                        k += 1
+                    }
+                    positions[i] = SourcePosition(line: ranges[r].line, endLine: nil, column: nil, endColumn: nil)
+                }
+            case .locations:
+                if !locationsFast(
+                    lineBytes, firstLine: firstLine, codeLength: codeLength, folded: folded, into: &positions)
+                {
+                    let units = try table { () throws(LineTableError) in
+                        try LocationTable.decode(lineBytes, firstLine: firstLine, codeUnitCount: codeLength / 2)
+                    }
+                    for (i, f) in folded.enumerated() {
+                        let p = units[f.start / 2]
+                        for u in (f.start / 2)..<((f.start + f.size) / 2) where units[u] != p {
+                            throw fail(.targetInsideInstruction(what: "location change", offset: u * 2), at: u * 2)
+                        }
+                        positions[i] = p
+                    }
+                }
+            }
         }
 
         // Arguments.
         var args = ArgumentDecoder(version: version, code: code)
         var elements: [Bytecode.Element] = []
-        elements.reserveCapacity(folded.count + bytecode.nextLabel + markers.count + blockStarts.count + blockEnds.count)
+        elements.reserveCapacity(
+            folded.count + bytecode.nextLabel + markers.count + blockStarts.count + blockEnds.count)
         var (nextEnd, nextMarker, nextStart, nextAtOpcode) = (0, 0, 0, 0)
         // The per-instruction arrays are read through unsafe buffers (no bounds check per read).
         try folded.withUnsafeBufferPointer { (folded) throws(BytecodeError) in
-        try jumpTarget.withUnsafeBufferPointer { (jumpTarget) throws(BytecodeError) in
-        try labelAt.withUnsafeBufferPointer { (labelAt) throws(BytecodeError) in
-        try positions.withUnsafeBufferPointer { (positions) throws(BytecodeError) in
-        for i in 0...folded.count {
-            while nextEnd < blockEnds.count && blockEnds[nextEnd].at == i {
-                elements.append(.tryEnd(blocks[blockEnds[nextEnd].entry]))
-                nextEnd += 1
+            try jumpTarget.withUnsafeBufferPointer { (jumpTarget) throws(BytecodeError) in
+                try labelAt.withUnsafeBufferPointer { (labelAt) throws(BytecodeError) in
+                    try positions.withUnsafeBufferPointer { (positions) throws(BytecodeError) in
+                        for i in 0...folded.count {
+                            while nextEnd < blockEnds.count && blockEnds[nextEnd].at == i {
+                                elements.append(.tryEnd(blocks[blockEnds[nextEnd].entry]))
+                                nextEnd += 1
+                            }
+                            if labelAt[i] >= 0 { elements.append(.label(Bytecode.Label(id: labelAt[i]))) }
+                            while nextMarker < markers.count && markers[nextMarker].at == i {
+                                elements.append(.setLine(markers[nextMarker].line))
+                                nextMarker += 1
+                            }
+                            while nextStart < blockStarts.count && blockStarts[nextStart].at == i {
+                                elements.append(.tryBegin(blocks[blockStarts[nextStart].entry]))
+                                nextStart += 1
+                            }
+                            guard i < folded.count else { break }
+                            var linesAtOpcode: [Int] = []
+                            while nextAtOpcode < atOpcode.count && atOpcode[nextAtOpcode].at == i {
+                                linesAtOpcode.append(atOpcode[nextAtOpcode].line)
+                                nextAtOpcode += 1
+                            }
+                            let f = folded[i]
+                            let argument: Bytecode.Argument
+                            if jumpTarget[i] >= 0 {
+                                argument = .label(Bytecode.Label(id: labelAt[jumpTarget[i]]))
+                            } else {
+                                argument = try args.decode(opcode: f.opcode, value: f.value, offset: f.offset, in: code)
+                            }
+                            elements.append(
+                                .instruction(
+                                    Bytecode.Instruction(
+                                        opcode: f.opcode, argument: argument, position: positions[i],
+                                        extendedArgFloor: f.prefixes,
+                                        setLinesAtOpcode: linesAtOpcode)))
+                        }
+                    }
+                }
             }
-            if labelAt[i] >= 0 { elements.append(.label(Bytecode.Label(id: labelAt[i]))) }
-            while nextMarker < markers.count && markers[nextMarker].at == i {
-                elements.append(.setLine(markers[nextMarker].line))
-                nextMarker += 1
-            }
-            while nextStart < blockStarts.count && blockStarts[nextStart].at == i {
-                elements.append(.tryBegin(blocks[blockStarts[nextStart].entry]))
-                nextStart += 1
-            }
-            guard i < folded.count else { break }
-            var linesAtOpcode: [Int] = []
-            while nextAtOpcode < atOpcode.count && atOpcode[nextAtOpcode].at == i {
-                linesAtOpcode.append(atOpcode[nextAtOpcode].line)
-                nextAtOpcode += 1
-            }
-            let f = folded[i]
-            let argument: Bytecode.Argument
-            if jumpTarget[i] >= 0 {
-                argument = .label(Bytecode.Label(id: labelAt[jumpTarget[i]]))
-            } else {
-                argument = try args.decode(opcode: f.opcode, value: f.value, offset: f.offset, in: code)
-            }
-            elements.append(
-                .instruction(
-                    Bytecode.Instruction(
-                        opcode: f.opcode, argument: argument, position: positions[i], extendedArgFloor: f.prefixes,
-                        setLinesAtOpcode: linesAtOpcode)))
-        }
-        }
-        }
-        }
         }
         guard nextEnd == blockEnds.count, nextStart == blockStarts.count, nextMarker == markers.count else {
             throw fail(.marker("exception-table entries out of order or overlapping"), at: 0)
@@ -499,7 +524,10 @@ struct ArgumentDecoder {
             for o in items { texts.append(o.value.text ?? "") }
             self.free = free
             let keys = items.map { NameTable.key($0) }
-            resolves = free.isEmpty ? firstOccurrences(keys) : firstOccurrences(keys.indices.map { CellKey(name: keys[$0], free: free[$0]) })
+            resolves =
+                free.isEmpty
+                ? firstOccurrences(keys)
+                : firstOccurrences(keys.indices.map { CellKey(name: keys[$0], free: free[$0]) })
         }
     }
     // The tables, each decoded when an argument first needs it (stored, not optional, so that
@@ -537,7 +565,9 @@ struct ArgumentDecoder {
         } else {
             let c = code.cellvars.value.items ?? []
             let f = code.freevars.value.items ?? []
-            t = Table(PyObject(.tuple(c + f)), free: Array(repeating: false, count: c.count) + Array(repeating: true, count: f.count))
+            t = Table(
+                PyObject(.tuple(c + f)),
+                free: Array(repeating: false, count: c.count) + Array(repeating: true, count: f.count))
         }
         return t
     }
@@ -548,7 +578,9 @@ struct ArgumentDecoder {
             names = Table(code.names)
             haveNames = true
         }
-        guard i >= 0 && i < names.texts.count else { throw fail(.indexOutOfRange(what: "name", index: i), offset, code) }
+        guard i >= 0 && i < names.texts.count else {
+            throw fail(.indexOutOfRange(what: "name", index: i), offset, code)
+        }
         return (names.texts[i], names.resolves[i])
     }
 
@@ -558,7 +590,9 @@ struct ArgumentDecoder {
             locals = Table(usesLocalsPlus ? code.localsplusnames : code.varnames)
             haveLocals = true
         }
-        guard i >= 0 && i < locals.texts.count else { throw fail(.indexOutOfRange(what: "local", index: i), offset, code) }
+        guard i >= 0 && i < locals.texts.count else {
+            throw fail(.indexOutOfRange(what: "local", index: i), offset, code)
+        }
         return (locals.texts[i], locals.resolves[i])
     }
 
