@@ -99,10 +99,10 @@ struct Dis: ParsableCommand {
     /// Appends a file's listing to `buffer` and returns its problems: read in place where
     /// `Disassembler.listing(pyc:into:)` can, through `PycFile` otherwise (and for JSON).
     static func disassemble(_ path: String, format: Format, into buffer: ListingBuffer) throws -> [String] {
-        let bytes = try FileIO.read(path)
-        if format == .dis, let problems = Disassembler.listing(pyc: bytes, into: buffer) {
+        if format == .dis, let problems = try buffer.listing(pycAt: path) {
             return problems.map(\.description)
         }
+        let bytes = try FileIO.read(path)
         let file = try PycFile(bytes: bytes)
         guard let code = file.code else { throw NotCode() }
         let d = Disassembler(version: file.version)

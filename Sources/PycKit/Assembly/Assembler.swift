@@ -10,7 +10,8 @@ extension PythonVersion {
     }
 
     /// Assembles, counting where the floors of ARCHITECTURE.md "Fidelity" decided a value.
-    public func assemble(_ bytecode: Bytecode, statistics: inout AssemblyStatistics) throws(BytecodeError) -> CodeObject {
+    public func assemble(_ bytecode: Bytecode, statistics: inout AssemblyStatistics) throws(BytecodeError) -> CodeObject
+    {
         try assemble(bytecode, statistics: &statistics, scratch: AssemblyScratch())
     }
 
@@ -18,15 +19,15 @@ extension PythonVersion {
     func assemble(
         _ bytecode: Bytecode, statistics: inout AssemblyStatistics, scratch: AssemblyScratch
     ) throws(BytecodeError) -> CodeObject {
-        var assembler = Assembler(version: self, bytecode: bytecode)
-        return try assembler.run(statistics: &statistics, layout: false, scratch: scratch).code
+        let assembler = Assembler(version: self, codeName: bytecode.template.name)
+        return try assembler.run(bytecode, statistics: &statistics, layout: false, scratch: scratch).code
     }
 
     /// Assembles and also returns the layout (instruction offsets), for the verifier and tests.
     func assembleWithLayout(_ bytecode: Bytecode) throws(BytecodeError) -> (code: CodeObject, layout: AssembledLayout) {
-        var assembler = Assembler(version: self, bytecode: bytecode)
+        let assembler = Assembler(version: self, codeName: bytecode.template.name)
         var statistics = AssemblyStatistics()
-        return try assembler.run(statistics: &statistics, layout: true, scratch: AssemblyScratch())
+        return try assembler.run(bytecode, statistics: &statistics, layout: true, scratch: AssemblyScratch())
     }
 }
 
@@ -54,8 +55,8 @@ final class AssemblyScratch {
 
     /// The buffers, emptied (their memory kept); hand them back with ``give(_:)``.
     func take() -> Buffers {
-        var b = buffers
-        buffers = Buffers()
+        var b = Buffers()
+        swap(&b, &buffers)  // moved, not copied: no retain of each array
         b.elementIndex.removeAll(keepingCapacity: true)
         b.columns.opcodes.removeAll(keepingCapacity: true)
         b.columns.opargs.removeAll(keepingCapacity: true)
@@ -75,7 +76,7 @@ final class AssemblyScratch {
         return b
     }
 
-    func give(_ b: Buffers) { buffers = b }
+    func give(_ b: inout Buffers) { swap(&b, &buffers) }
 }
 
 /// What an assembly run computed, and where a remembered floor won over the computed value.
@@ -113,12 +114,14 @@ struct AssembledLayout {
 
 private struct Assembler {
     let version: PythonVersion
-    var bytecode: Bytecode
-    var codeName: String { bytecode.template.nameText }
+    /// `co_name` of the code object, for errors. (The bytecode itself is a parameter of ``run``: stored
+    /// here, each nested code object's ``Bytecode`` would be copied field by field.)
+    let codeNameObject: PyObject
+    var codeName: String { codeNameObject.value.text ?? "" }
 
-    init(version: PythonVersion, bytecode: Bytecode) {
+    init(version: PythonVersion, codeName: PyObject) {
         self.version = version
-        self.bytecode = bytecode
+        self.codeNameObject = codeName
     }
 
     func fail(_ kind: BytecodeError.Kind, at index: Int) -> BytecodeError {
@@ -126,8 +129,8 @@ private struct Assembler {
     }
 
     /// Assembles; `layout` also fills the stack-depth view of ``AssembledLayout`` (for the verifier).
-    mutating func run(
-        statistics: inout AssemblyStatistics, layout wantsLayout: Bool, scratch: AssemblyScratch
+    func run(
+        _ bytecode: Bytecode, statistics: inout AssemblyStatistics, layout wantsLayout: Bool, scratch: AssemblyScratch
     ) throws(BytecodeError) -> (code: CodeObject, layout: AssembledLayout) {
         guard bytecode.version == version else {
             throw fail(.marker("bytecode is for \(bytecode.version), not \(version)"), at: 0)
@@ -141,19 +144,28 @@ private struct Assembler {
         let jumpKinds = traits.jumpKind
         let format = version.lineTableFormat
         var template = bytecode.template
-        var resolver = ArgumentEncoder(version: version, template: template, constantCount: bytecode.constants.count)
+        var resolver = ArgumentEncoder(version: version, constantCount: bytecode.constants.count)
         let none = StackDepthColumns.none
 
         // Pass 1: instructions (one column per field), labels, blocks, line markers.
         var b = scratch.take()
         let elementCount = bytecode.elements.count
-        b.elementIndex.reserveCapacity(elementCount)
-        b.columns.opcodes.reserveCapacity(elementCount)
-        b.columns.opargs.reserveCapacity(elementCount)
-        b.columns.jumpTargets.reserveCapacity(elementCount)
-        b.columns.handlers.reserveCapacity(elementCount)
-        b.prefixes.reserveCapacity(elementCount)
-        b.positions.reserveCapacity(elementCount)
+        // The per-instruction columns, moved out of the scratch buffers and sized for every element
+        // to be an instruction, are written through unsafe buffers (no uniqueness or capacity check
+        // per write) and cut to the instruction count afterwards.
+        var elementIndex = taken(&b.elementIndex)
+        var opcodes = taken(&b.columns.opcodes)
+        var opargs = taken(&b.columns.opargs)
+        var handlers = taken(&b.columns.handlers)
+        var prefixes = taken(&b.prefixes)
+        var positions = taken(&b.positions)
+        elementIndex.append(contentsOf: repeatElement(0, count: elementCount))
+        opcodes.append(contentsOf: repeatElement(0, count: elementCount))
+        opargs.append(contentsOf: repeatElement(0, count: elementCount))
+        handlers.append(contentsOf: repeatElement(none, count: elementCount))
+        prefixes.append(contentsOf: repeatElement(0, count: elementCount))
+        positions.append(contentsOf: repeatElement(.none, count: elementCount))
+        var count = 0
         b.labelIndex.append(contentsOf: repeatElement(-1, count: bytecode.nextLabel))
         var blocks: [Bytecode.TryBlock] = []
         b.blockIndexById.append(contentsOf: repeatElement(-1, count: bytecode.nextBlock))
@@ -163,76 +175,119 @@ private struct Assembler {
         var linesAtOpcode: [(instruction: Int, element: Int)] = []
         let usesMarkers: Bool
         if case .lnotab = format { usesMarkers = true } else { usesMarkers = false }
-        for e in bytecode.elements.indices {
-            switch bytecode.elements[e] {
-            case .instruction(let ins):
-                let opcode = ins.opcode
-                guard known[Int(opcode)], opcode != traits.extendedArg else {
-                    throw fail(.unknownOpcode(opcode), at: e)
-                }
-                let i = b.columns.opcodes.count
-                var value = 0
-                if case .label(let l) = ins.argument {
-                    guard shapes[Int(opcode)] == .jump else {
-                        throw fail(.argumentMismatch(expected: shapes[Int(opcode)], found: "\(ins.argument)"), at: e)
+        // Elements are read in place (an unsafe buffer's subscript borrows; the array's copies each
+        // element out and destroys it again).
+        try bytecode.elements.withUnsafeBufferPointer { (elements) throws(BytecodeError) in
+            try elementIndex.withUnsafeMutableBufferPointer { (elementIndexOut) throws(BytecodeError) in
+                try opcodes.withUnsafeMutableBufferPointer { (opcodesOut) throws(BytecodeError) in
+                    try opargs.withUnsafeMutableBufferPointer { (opargsOut) throws(BytecodeError) in
+                        try handlers.withUnsafeMutableBufferPointer { (handlersOut) throws(BytecodeError) in
+                            try prefixes.withUnsafeMutableBufferPointer { (prefixesOut) throws(BytecodeError) in
+                                try positions.withUnsafeMutableBufferPointer { (positionsOut) throws(BytecodeError) in
+                                    for e in elements.indices {
+                                        switch elements[e] {
+                                        case .instruction(let ins):
+                                            let opcode = ins.opcode
+                                            guard known[Int(opcode)], opcode != traits.extendedArg else {
+                                                throw fail(.unknownOpcode(opcode), at: e)
+                                            }
+                                            let i = count
+                                            var value = 0
+                                            if case .label(let l) = ins.argument {
+                                                guard shapes[Int(opcode)] == .jump else {
+                                                    throw fail(
+                                                        .argumentMismatch(
+                                                            expected: shapes[Int(opcode)], found: "\(ins.argument)"),
+                                                        at: e)
+                                                }
+                                                b.pendingJumps.append((i, l))
+                                                prefixesOut[i] = ins.extendedArgFloor  // a jump's width is settled in pass 2
+                                            } else {
+                                                value = try resolver.encode(
+                                                    ins.argument, opcode: opcode, at: e, in: bytecode.template)
+                                                prefixesOut[i] = max(
+                                                    ins.extendedArgFloor, version.extendedArgCount(for: value))
+                                            }
+                                            if !ins.setLinesAtOpcode.isEmpty { linesAtOpcode.append((i, e)) }
+                                            elementIndexOut[i] = e
+                                            opcodesOut[i] = opcode
+                                            opargsOut[i] = value
+                                            handlersOut[i] = currentBlock
+                                            positionsOut[i] = ins.position
+                                            count += 1
+                                        case .label(let l):
+                                            guard l.id >= 0 else {
+                                                throw fail(.label("label \(l) has a negative id"), at: e)
+                                            }
+                                            if l.id >= b.labelIndex.count {
+                                                b.labelIndex += repeatElement(-1, count: l.id + 1 - b.labelIndex.count)
+                                            }
+                                            guard b.labelIndex[l.id] < 0 else {
+                                                throw fail(.label("label \(l) placed twice"), at: e)
+                                            }
+                                            b.labelIndex[l.id] = count
+                                        case .setLine(let line):
+                                            guard usesMarkers else {
+                                                throw fail(.marker("setLine markers exist only up to 3.9"), at: e)
+                                            }
+                                            lineMarkers.append((count, line))
+                                        case .tryBegin(let block):
+                                            guard version.hasExceptionTable else {
+                                                throw fail(.marker("try blocks exist only from 3.11"), at: e)
+                                            }
+                                            guard block.id >= 0 else {
+                                                throw fail(.marker("try block \(block.id) has a negative id"), at: e)
+                                            }
+                                            if block.id >= b.blockIndexById.count {
+                                                b.blockIndexById += repeatElement(
+                                                    -1, count: block.id + 1 - b.blockIndexById.count)
+                                            }
+                                            guard b.blockIndexById[block.id] < 0 else {
+                                                throw fail(.marker("try block \(block.id) begins twice"), at: e)
+                                            }
+                                            b.blockIndexById[block.id] = blocks.count
+                                            b.openBlocks.append(blocks.count)
+                                            currentBlock = blocks.count
+                                            blocks.append(block)
+                                        case .tryEnd(let block):
+                                            guard block.id >= 0, block.id < b.blockIndexById.count,
+                                                case let k = b.blockIndexById[block.id], k >= 0,
+                                                let at = b.openBlocks.lastIndex(of: k)
+                                            else {
+                                                throw fail(
+                                                    .marker("try block \(block.id) ends without beginning"), at: e)
+                                            }
+                                            b.openBlocks.remove(at: at)
+                                            currentBlock = b.openBlocks.last ?? none
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
-                    b.pendingJumps.append((i, l))
-                } else {
-                    value = try resolver.encode(ins.argument, opcode: opcode, at: e)
                 }
-                if !ins.setLinesAtOpcode.isEmpty { linesAtOpcode.append((i, e)) }
-                b.elementIndex.append(e)
-                b.columns.opcodes.append(opcode)
-                b.columns.opargs.append(value)
-                b.columns.jumpTargets.append(none)
-                b.columns.handlers.append(currentBlock)
-                b.prefixes.append(ins.extendedArgFloor)
-                b.positions.append(ins.position)
-            case .label(let l):
-                guard l.id >= 0 else {
-                    throw fail(.label("label \(l) has a negative id"), at: e)
-                }
-                if l.id >= b.labelIndex.count { b.labelIndex += repeatElement(-1, count: l.id + 1 - b.labelIndex.count) }
-                guard b.labelIndex[l.id] < 0 else {
-                    throw fail(.label("label \(l) placed twice"), at: e)
-                }
-                b.labelIndex[l.id] = b.columns.opcodes.count
-            case .setLine(let line):
-                guard usesMarkers else {
-                    throw fail(.marker("setLine markers exist only up to 3.9"), at: e)
-                }
-                lineMarkers.append((b.columns.opcodes.count, line))
-            case .tryBegin(let block):
-                guard version.hasExceptionTable else {
-                    throw fail(.marker("try blocks exist only from 3.11"), at: e)
-                }
-                guard block.id >= 0 else {
-                    throw fail(.marker("try block \(block.id) has a negative id"), at: e)
-                }
-                if block.id >= b.blockIndexById.count {
-                    b.blockIndexById += repeatElement(-1, count: block.id + 1 - b.blockIndexById.count)
-                }
-                guard b.blockIndexById[block.id] < 0 else {
-                    throw fail(.marker("try block \(block.id) begins twice"), at: e)
-                }
-                b.blockIndexById[block.id] = blocks.count
-                b.openBlocks.append(blocks.count)
-                currentBlock = blocks.count
-                blocks.append(block)
-            case .tryEnd(let block):
-                guard block.id >= 0, block.id < b.blockIndexById.count, case let k = b.blockIndexById[block.id], k >= 0,
-                    let at = b.openBlocks.lastIndex(of: k)
-                else {
-                    throw fail(.marker("try block \(block.id) ends without beginning"), at: e)
-                }
-                b.openBlocks.remove(at: at)
-                currentBlock = b.openBlocks.last ?? none
             }
         }
-        let count = b.columns.opcodes.count
+        // Cut the columns to the instructions and hand them back.
+        elementIndex.removeLast(elementCount - count)
+        opcodes.removeLast(elementCount - count)
+        opargs.removeLast(elementCount - count)
+        handlers.removeLast(elementCount - count)
+        prefixes.removeLast(elementCount - count)
+        positions.removeLast(elementCount - count)
+        // Swapped back, not assigned: a local still holding a buffer would make it shared, and the
+        // nested code objects would then allocate fresh ones instead of reusing it.
+        swap(&b.elementIndex, &elementIndex)
+        swap(&b.columns.opcodes, &opcodes)
+        swap(&b.columns.opargs, &opargs)
+        swap(&b.columns.handlers, &handlers)
+        swap(&b.prefixes, &prefixes)
+        swap(&b.positions, &positions)
+        b.columns.jumpTargets.append(contentsOf: repeatElement(none, count: count))
         if let k = b.openBlocks.last { throw fail(.marker("try block \(blocks[k].id) does not end"), at: elementCount) }
         for (s, label) in b.pendingJumps {
-            guard label.id >= 0, label.id < b.labelIndex.count, case let target = b.labelIndex[label.id], target >= 0 else {
+            guard label.id >= 0, label.id < b.labelIndex.count, case let target = b.labelIndex[label.id], target >= 0
+            else {
                 throw fail(.label("jump to label \(label) that is not placed"), at: b.elementIndex[s])
             }
             guard target < count else {
@@ -242,10 +297,14 @@ private struct Assembler {
             if jumpKinds[Int(b.columns.opcodes[s])] != nil { b.jumps.append(s) }
         }
         for block in blocks {
-            guard block.handler.id >= 0, block.handler.id < b.labelIndex.count, case let target = b.labelIndex[block.handler.id],
+            guard block.handler.id >= 0, block.handler.id < b.labelIndex.count,
+                case let target = b.labelIndex[block.handler.id],
                 target >= 0, target < count
             else {
-                throw fail(.label("handler label \(block.handler) of try block \(block.id) is not placed before an instruction"), at: 0)
+                throw fail(
+                    .label(
+                        "handler label \(block.handler) of try block \(block.id) is not placed before an instruction"),
+                    at: 0)
             }
             b.handlerTargets.append(target)
         }
@@ -253,52 +312,68 @@ private struct Assembler {
         // Pass 2: sizes, to a fixpoint (prefixes only ever grow, so this ends).
         let wordcode = version.instructionLayout == .wordcode
         let unit = version.jumpArgumentUnit
-        for i in 0..<count where b.columns.jumpTargets[i] == none {
-            b.prefixes[i] = max(b.prefixes[i], version.extendedArgCount(for: b.columns.opargs[i]))
-        }
-        b.offsets.append(contentsOf: repeatElement(0, count: count + 1))
+        // (Non-jumps got their widths in pass 1.)
+        var offsets = taken(&b.offsets)
+        offsets.append(contentsOf: repeatElement(0, count: count + 1))
+        var widths = taken(&b.prefixes)
+        var opcodeColumn = taken(&b.columns.opcodes)
         while true {
-            var offset = 0
-            for i in 0..<count {
-                b.offsets[i] = offset
-                let opcode = Int(b.columns.opcodes[i])
-                offset +=
-                    wordcode
-                    ? 2 * (b.prefixes[i] + 1 + Int(cacheEntries[opcode])) : 3 * b.prefixes[i] + (hasArgument[opcode] ? 3 : 1)
+            offsets.withUnsafeMutableBufferPointer { offsets in
+                opcodeColumn.withUnsafeBufferPointer { opcodes in
+                    widths.withUnsafeBufferPointer { prefixes in
+                        var offset = 0
+                        for i in 0..<count {
+                            offsets[i] = offset
+                            let opcode = Int(opcodes[i])
+                            offset +=
+                                wordcode
+                                ? 2 * (prefixes[i] + 1 + Int(cacheEntries[opcode]))
+                                : 3 * prefixes[i] + (hasArgument[opcode] ? 3 : 1)
+                        }
+                        offsets[count] = offset
+                    }
+                }
             }
-            b.offsets[count] = offset
             var changed = false
             for i in b.jumps {
-                guard let kind = jumpKinds[Int(b.columns.opcodes[i])] else { continue }
+                guard let kind = jumpKinds[Int(opcodeColumn[i])] else { continue }
                 let t = b.columns.jumpTargets[i]
-                let end = b.offsets[i + 1]
+                let end = offsets[i + 1]
                 let distance: Int
                 switch kind {
-                case .absolute: distance = b.offsets[t]
-                case .forward: distance = b.offsets[t] - end
-                case .backward: distance = end - b.offsets[t]
+                case .absolute: distance = offsets[t]
+                case .forward: distance = offsets[t] - end
+                case .backward: distance = end - offsets[t]
                 }
                 guard distance >= 0, distance % unit == 0 else {
-                    throw fail(.label("jump from instruction \(i) cannot reach its target in this direction"), at: b.elementIndex[i])
+                    throw fail(
+                        .label("jump from instruction \(i) cannot reach its target in this direction"),
+                        at: b.elementIndex[i])
                 }
                 b.columns.opargs[i] = distance / unit
                 let need = version.extendedArgCount(for: b.columns.opargs[i])
-                if need > b.prefixes[i] {
-                    b.prefixes[i] = need
+                if need > widths[i] {
+                    widths[i] = need
                     changed = true
                 }
             }
             if !changed { break }
         }
+        swap(&b.offsets, &offsets)
+        swap(&b.prefixes, &widths)
+        swap(&b.columns.opcodes, &opcodeColumn)
         for i in 0..<count {
             let value = b.columns.opargs[i]
-            guard value >= 0, value <= Int(UInt32.max) else { throw fail(.argumentOutOfRange(value), at: b.elementIndex[i]) }
+            guard value >= 0, value <= Int(UInt32.max) else {
+                throw fail(.argumentOutOfRange(value), at: b.elementIndex[i])
+            }
             if b.prefixes[i] > version.extendedArgCount(for: value) { statistics.extendedArgFloors += 1 }
         }
 
         // Pass 3: bytes.
         let ext = traits.extendedArg
-        let code = [UInt8](unsafeUninitializedCapacity: b.offsets[count]) { [opargs = b.columns.opargs, opcodes = b.columns.opcodes, prefixes = b.prefixes] buffer, written in
+        let code = [UInt8](unsafeUninitializedCapacity: b.offsets[count]) {
+            [opargs = b.columns.opargs, opcodes = b.columns.opcodes, prefixes = b.prefixes] buffer, written in
             var o = 0
             for i in 0..<count {
                 let value = opargs[i]
@@ -365,7 +440,8 @@ private struct Assembler {
                         a += 1
                     }
                 }
-                template.linetable.value = .bytes(try Lnotab.encode(entries, firstLine: firstLine, signedLineDelta: signed))
+                template.linetable.value = .bytes(
+                    try Lnotab.encode(entries, firstLine: firstLine, signedLineDelta: signed))
             case .linetable310:
                 var ranges: [LineRange] = []
                 for i in 0..<count {
@@ -380,10 +456,12 @@ private struct Assembler {
             case .locations(let perInstruction, _, _):
                 b.runs.reserveCapacity(count)
                 for i in 0..<count {
-                    b.runs.append(LocationTable.Run(position: b.positions[i], codeUnits: (b.offsets[i + 1] - b.offsets[i]) / 2))
+                    b.runs.append(
+                        LocationTable.Run(position: b.positions[i], codeUnits: (b.offsets[i + 1] - b.offsets[i]) / 2))
                 }
                 template.linetable.value = .bytes(
-                    try LocationTable.encode(runs: b.runs, firstLine: firstLine, mergingEqualNeighbours: !perInstruction))
+                    try LocationTable.encode(
+                        runs: b.runs, firstLine: firstLine, mergingEqualNeighbours: !perInstruction))
             }
         } catch {
             throw fail(.table("\(version.lineTableFieldName): \(error)"), at: 0)
@@ -417,7 +495,8 @@ private struct Assembler {
 
         // Stack depth.
         for k in blocks.indices {
-            b.depthHandlers.append(StackDepthHandler(target: b.handlerTargets[k], depth: blocks[k].depth, lasti: blocks[k].lasti))
+            b.depthHandlers.append(
+                StackDepthHandler(target: b.handlerTargets[k], depth: blocks[k].depth, lasti: blocks[k].lasti))
         }
         let needed = version.maxStackDepth(
             of: b.columns, handlers: b.depthHandlers, flags: template.flags, storage: &b.depth)
@@ -425,7 +504,8 @@ private struct Assembler {
         statistics.codeObjects += 1
         if bytecode.stackSizeFloor > needed { statistics.stackSizeFloors += 1 }
 
-        var layout = AssembledLayout(elementIndex: [], offsets: [], labels: [], depthInstructions: [], depthHandlers: [])
+        var layout = AssembledLayout(
+            elementIndex: [], offsets: [], labels: [], depthInstructions: [], depthHandlers: [])
         if wantsLayout {
             layout = AssembledLayout(
                 elementIndex: Array(b.elementIndex), offsets: Array(b.offsets), labels: Array(b.labelIndex),
@@ -437,7 +517,7 @@ private struct Assembler {
                 },
                 depthHandlers: Array(b.depthHandlers))
         }
-        scratch.give(b)  // the nested code objects reuse the buffers
+        scratch.give(&b)  // the nested code objects reuse the buffers
 
         // Tables and constants.
         template.code.value = .bytes(code)
@@ -449,7 +529,9 @@ private struct Assembler {
             case .value(let o): consts.append(o)
             case .code(let nested, let encoding):
                 consts.append(
-                    PyObject(.code(try version.assemble(nested, statistics: &statistics, scratch: scratch)), encoding: encoding))
+                    PyObject(
+                        .code(try version.assemble(nested, statistics: &statistics, scratch: scratch)),
+                        encoding: encoding))
             }
         }
         template.consts.value = .tuple(consts)
@@ -541,7 +623,9 @@ struct NameTable {
 
     mutating func lookup(_ name: String) -> Int? {
         if slots.isEmpty && keys.count > Self.linearLimit { buildSlots() }
-        let found = name.utf8.withContiguousStorageIfAvailable { find($0) } ?? Array(name.utf8).withUnsafeBufferPointer { find($0) }
+        let found =
+            name.utf8.withContiguousStorageIfAvailable { find($0) }
+            ?? Array(name.utf8).withUnsafeBufferPointer { find($0) }
         return found.map { $0 + base }
     }
 
@@ -561,7 +645,6 @@ struct NameTable {
 struct ArgumentEncoder {
     let version: PythonVersion
     let shapes: [ArgumentShape]
-    let template: CodeObject
     let constantCount: Int
     var nameObjects: [PyObject] = []
     private var names: NameTable? = nil
@@ -570,16 +653,19 @@ struct ArgumentEncoder {
     private var frees: NameTable? = nil
     var addedNames = false
 
-    init(version: PythonVersion, template: CodeObject, constantCount: Int) {
+    /// The tables are those of the template each ``encode(_:opcode:at:in:)`` call passes (always the
+    /// same one: it is a parameter, not a stored copy, so that no code object is copied field by field).
+    init(version: PythonVersion, constantCount: Int) {
         self.version = version
         shapes = version.editingTraits.shapes
-        self.template = template
         self.constantCount = constantCount
     }
 
-    func fail(_ kind: BytecodeError.Kind, _ e: Int) -> BytecodeError { BytecodeError(kind, at: e, in: template.nameText) }
+    func fail(_ kind: BytecodeError.Kind, _ e: Int, _ template: CodeObject) -> BytecodeError {
+        BytecodeError(kind, at: e, in: template.nameText)
+    }
 
-    mutating func name(_ s: String) -> Int {
+    mutating func name(_ s: String, _ template: CodeObject) -> Int {
         if names == nil { names = NameTable(NameTable.keys(template.names)) }
         if let i = names!.lookup(s) { return i }
         if !addedNames { nameObjects = template.names.value.items ?? [] }
@@ -588,7 +674,7 @@ struct ArgumentEncoder {
         return names!.append(s)
     }
 
-    private mutating func buildVariableTables() {
+    private mutating func buildVariableTables(_ template: CodeObject) {
         if version.usesLocalsPlus {
             let plus = NameTable.keys(template.localsplusnames)
             locals = NameTable(plus)
@@ -608,64 +694,70 @@ struct ArgumentEncoder {
 
     private enum VariableTable { case locals, cells, frees }
 
-    private mutating func variable(_ table: VariableTable, _ n: String, at e: Int) throws(BytecodeError) -> Int {
-        if locals == nil { buildVariableTables() }
+    private mutating func variable(
+        _ table: VariableTable, _ n: String, at e: Int, _ template: CodeObject
+    ) throws(BytecodeError) -> Int {
+        if locals == nil { buildVariableTables(template) }
         let found: Int?
         switch table {
         case .locals: found = locals!.lookup(n)
         case .cells: found = cells!.lookup(n)
         case .frees: found = frees!.lookup(n)
         }
-        guard let i = found else { throw fail(.unknownVariable(n), e) }
+        guard let i = found else { throw fail(.unknownVariable(n), e, template) }
         return i
     }
 
-    mutating func encode(_ argument: Bytecode.Argument, opcode: UInt8, at e: Int) throws(BytecodeError) -> Int {
+    mutating func encode(
+        _ argument: Bytecode.Argument, opcode: UInt8, at e: Int, in template: CodeObject
+    ) throws(BytecodeError) -> Int {
         let shape = shapes[Int(opcode)]
-        func mismatch() -> BytecodeError { fail(.argumentMismatch(expected: shape, found: "\(argument)"), e) }
+        func mismatch() -> BytecodeError { fail(.argumentMismatch(expected: shape, found: "\(argument)"), e, template) }
         guard shape != .jump else { throw mismatch() }
         switch argument {
         case .none:
             guard shape == .none else { throw mismatch() }
             return 0
         case .int(let n):
-            guard n >= 0 else { throw fail(.argumentOutOfRange(n), e) }
+            guard n >= 0 else { throw fail(.argumentOutOfRange(n), e, template) }
             return n
         case .compare(let n):
             guard shape == .compare else { throw mismatch() }
-            guard n >= 0 else { throw fail(.argumentOutOfRange(n), e) }
+            guard n >= 0 else { throw fail(.argumentOutOfRange(n), e, template) }
             return n
         case .constant(let i):
             guard shape == .constant else { throw mismatch() }
-            guard i >= 0 && i < constantCount else { throw fail(.indexOutOfRange(what: "constant", index: i), e) }
+            guard i >= 0 && i < constantCount else {
+                throw fail(.indexOutOfRange(what: "constant", index: i), e, template)
+            }
             return i
         case .name(let s):
             guard shape == .name else { throw mismatch() }
-            return name(s)
+            return name(s, template)
         case .global(let s, let null):
             guard shape == .global else { throw mismatch() }
-            return name(s) << 1 | (null ? 1 : 0)
+            return name(s, template) << 1 | (null ? 1 : 0)
         case .attribute(let s, let method):
             guard shape == .attribute else { throw mismatch() }
-            return name(s) << 1 | (method ? 1 : 0)
+            return name(s, template) << 1 | (method ? 1 : 0)
         case .superAttribute(let s, let two, let method):
             guard shape == .superAttribute else { throw mismatch() }
-            return name(s) << 2 | (two ? 2 : 0) | (method ? 1 : 0)
+            return name(s, template) << 2 | (two ? 2 : 0) | (method ? 1 : 0)
         case .local(let n):
             guard shape == .local else { throw mismatch() }
-            return try variable(.locals, n, at: e)
+            return try variable(.locals, n, at: e, template)
         case .localPair(let a, let b):
             guard shape == .localPair else { throw mismatch() }
-            let i = try variable(.locals, a, at: e)
-            let j = try variable(.locals, b, at: e)
-            guard j < 16 else { throw fail(.indexOutOfRange(what: "local of a pair", index: j), e) }
+            let i = try variable(.locals, a, at: e, template)
+            let j = try variable(.locals, b, at: e, template)
+            guard j < 16 else { throw fail(.indexOutOfRange(what: "local of a pair", index: j), e, template) }
             return i << 4 | j
         case .cell(let n):
             guard shape == .cellOrFree else { throw mismatch() }
-            return try variable(.cells, n, at: e)
+            return try variable(.cells, n, at: e, template)
         case .free(let n):
             guard shape == .cellOrFree else { throw mismatch() }
-            return try variable(.frees, n, at: e)
+            return try variable(.frees, n, at: e, template)
         case .label:
             throw mismatch()
         }

@@ -392,7 +392,7 @@ struct StackDepthStorage {
 
 /// Moves `array` out (leaving it empty), so that the result is uniquely referenced.
 @inline(__always)
-private func taken<T>(_ array: inout [T]) -> [T] {
+func taken<T>(_ array: inout [T]) -> [T] {
     var out: [T] = []
     swap(&out, &array)
     return out

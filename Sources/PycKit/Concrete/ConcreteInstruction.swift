@@ -73,67 +73,12 @@ extension PythonVersion {
     /// Decodes as many instructions as possible; returns them with the error that stopped the
     /// decoding, if any (what `dis` can still print of malformed code).
     public func decodeInstructionsLeniently(_ code: [UInt8]) -> ([ConcreteInstruction], ConcreteError?) {
-        do {
+        code.withUnsafeBufferPointer { b in
+            var decoder = InstructionDecoder(b, traits: instructionTraits)
             var out: [ConcreteInstruction] = []
-            try decode(code, into: &out)
-            return (out, nil)
-        } catch {
-            var partial: [ConcreteInstruction] = []
-            try? decode(code, into: &partial)
-            return (partial, error)
-        }
-    }
-
-    private func decode(_ code: [UInt8], into out: inout [ConcreteInstruction]) throws(ConcreteError) {
-        let traits = instructionTraits
-        let n = code.count
-        switch instructionLayout {
-        case .wordcode:
-            guard n % 2 == 0 else { throw ConcreteError(.oddCodeLength(n), at: n - 1) }
-            out.reserveCapacity(n / 2)
-            let resets = noArgumentOpcodeResetsExtendedArg
-            let signed = foldedArgumentIsSigned32
-            var extended = 0
-            var i = 0
-            try code.withUnsafeBufferPointer { (b) throws(ConcreteError) in
-                while i < n {
-                    let op = b[i]
-                    let raw = b[i + 1]
-                    var oparg: Int? = nil
-                    if traits.hasArgument[Int(op)] {
-                        var a = Int(raw) | extended
-                        if signed { a = Int(Int32(truncatingIfNeeded: a)) }
-                        oparg = a
-                        extended = op == traits.extendedArg ? (a << 8) & 0xFFFF_FFFF_FF : 0
-                    } else if resets {
-                        extended = 0
-                    }
-                    let caches = Int(traits.cacheEntries[Int(op)])
-                    guard i + 2 + 2 * caches <= n else { throw ConcreteError(.truncatedInstruction(opcode: op), at: i) }
-                    out.append(ConcreteInstruction(offset: i, opcode: op, rawArg: UInt16(raw), oparg: oparg, cacheCount: caches))
-                    i += 2 + 2 * caches
-                }
-            }
-        case .variableLength:
-            out.reserveCapacity(n / 2)
-            var extended = 0
-            var i = 0
-            try code.withUnsafeBufferPointer { (b) throws(ConcreteError) in
-                while i < n {
-                    let op = b[i]
-                    if traits.hasArgument[Int(op)] {
-                        guard i + 3 <= n else { throw ConcreteError(.truncatedInstruction(opcode: op), at: i) }
-                        let raw = UInt16(b[i + 1]) | UInt16(b[i + 2]) << 8
-                        let a = Int(raw) + extended
-                        extended = op == traits.extendedArg ? (a << 16) & 0xFFFF_FFFF_FFFF : 0
-                        out.append(ConcreteInstruction(offset: i, opcode: op, rawArg: raw, oparg: a, cacheCount: 0))
-                        i += 3
-                    } else {
-                        out.append(ConcreteInstruction(offset: i, opcode: op, rawArg: 0, oparg: nil, cacheCount: 0))
-                        i += 1
-                    }
-                }
-            }
+            out.reserveCapacity(b.count / 2)
+            while let ins = decoder.next() { out.append(ins) }
+            return (out, decoder.error)
         }
     }
 
@@ -178,13 +123,101 @@ extension PythonVersion {
     /// the end of the instruction, caches included; nil when the instruction does not jump.
     /// `countingCaches: false` leaves the caches out, as 3.11's `dis` does.
     public func jumpTarget(of ins: ConcreteInstruction, countingCaches: Bool = true) -> Int? {
-        guard let kind = jumpKind(opcode: ins.opcode), let arg = ins.oparg else { return nil }
-        let unit = jumpArgumentUnit
-        let end = ins.offset + (countingCaches ? size(of: ins) : size(of: ins) - 2 * ins.cacheCount)
-        switch kind {
-        case .absolute: return arg * unit
-        case .forward: return end + arg * unit
-        case .backward: return end - arg * unit
+        instructionTraits.jumpTarget(of: ins, countingCaches: countingCaches)
+    }
+}
+
+extension InstructionTraits {
+    /// `PythonVersion.jumpTarget(of:countingCaches:)` with the traits at hand.
+    @inline(__always)
+    func jumpTarget(of ins: ConcreteInstruction, countingCaches: Bool) -> Int? {
+        guard let kind = jumpKind[Int(ins.opcode)], let arg = ins.oparg else { return nil }
+        let size: Int
+        switch layout {
+        case .wordcode: size = countingCaches ? 2 + 2 * ins.cacheCount : 2
+        case .variableLength: size = 3  // every 2.7 jump takes an argument
         }
+        let end = ins.offset + size
+        switch kind {
+        case .absolute: return arg * jumpUnit
+        case .forward: return end + arg * jumpUnit
+        case .backward: return end - arg * jumpUnit
+        }
+    }
+}
+
+/// Walks `co_code` one instruction at a time the way a version's `dis` does (`_unpack_opargs`):
+/// one instruction per opcode, EXTENDED_ARG included, caches skipped. Every read is checked
+/// against the length of the code; decoding stops at the first malformed instruction and
+/// leaves the reason in `error` (an odd-length wordcode stops before the first one).
+struct InstructionDecoder {
+    private let code: UnsafeBufferPointer<UInt8>
+    /// `InstructionTraits.decodeUnits`.
+    private let units: [UInt8]
+    private let extendedArg: UInt8
+    private let wordcode: Bool
+    private let resets: Bool
+    private let signed: Bool
+    private var offset = 0
+    private var extended = 0
+    /// Why decoding stopped early, if it did.
+    private(set) var error: ConcreteError? = nil
+
+    init(_ code: UnsafeBufferPointer<UInt8>, traits: InstructionTraits) {
+        self.code = code
+        units = traits.decodeUnits
+        extendedArg = traits.extendedArg
+        wordcode = traits.layout == .wordcode
+        resets = traits.noArgumentOpcodeResetsExtendedArg
+        signed = traits.foldedArgumentIsSigned32
+        if wordcode && code.count % 2 != 0 {
+            error = ConcreteError(.oddCodeLength(code.count), at: code.count - 1)
+            offset = code.count
+        }
+    }
+
+    /// The next instruction, or nil at the end of the code or at the first malformed one.
+    @inline(__always)
+    mutating func next() -> ConcreteInstruction? {
+        let n = code.count
+        let i = offset
+        guard i < n else { return nil }
+        let op = code[i]
+        if wordcode {
+            // `n` is even, so the argument byte is there.
+            let raw = code[i &+ 1]
+            let unit = units[Int(op)]
+            var oparg: Int? = nil
+            if unit & InstructionTraits.hasArgumentBit != 0 {
+                var a = Int(raw) | extended
+                if signed { a = Int(Int32(truncatingIfNeeded: a)) }
+                oparg = a
+                extended = op == extendedArg ? (a << 8) & 0xFFFF_FFFF_FF : 0
+            } else if resets {
+                extended = 0
+            }
+            let caches = Int(unit & ~InstructionTraits.hasArgumentBit)
+            guard i + 2 + 2 * caches <= n else {
+                error = ConcreteError(.truncatedInstruction(opcode: op), at: i)
+                offset = n
+                return nil
+            }
+            offset = i + 2 + 2 * caches
+            return ConcreteInstruction(offset: i, opcode: op, rawArg: UInt16(raw), oparg: oparg, cacheCount: caches)
+        }
+        if units[Int(op)] & InstructionTraits.hasArgumentBit != 0 {
+            guard i + 3 <= n else {
+                error = ConcreteError(.truncatedInstruction(opcode: op), at: i)
+                offset = n
+                return nil
+            }
+            let raw = UInt16(code[i + 1]) | UInt16(code[i + 2]) << 8
+            let a = Int(raw) + extended
+            extended = op == extendedArg ? (a << 16) & 0xFFFF_FFFF_FFFF : 0
+            offset = i + 3
+            return ConcreteInstruction(offset: i, opcode: op, rawArg: raw, oparg: a, cacheCount: 0)
+        }
+        offset = i + 1
+        return ConcreteInstruction(offset: i, opcode: op, rawArg: 0, oparg: nil, cacheCount: 0)
     }
 }

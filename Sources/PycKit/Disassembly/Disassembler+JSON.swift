@@ -21,10 +21,10 @@ extension Disassembler {
         _ code: CodeObject, to out: inout ByteWriter, scratch: inout Scratch, problems: inout [Problem], depth: Int
     ) {
         let name = code.nameText
-        func problem(_ message: String) { problems.append(Problem(codeName: name, message: message)) }
         let source = TreeCode(code, usesLocalsPlus: style.usesLocalsPlus)
         let bytes = code.codeBytes
-        let a = analyze(source, bytes: bytes, scratch: &scratch, problem: problem)
+        let a = bytes.withUnsafeBufferPointer { analyze(source, bytes: $0, scratch: &scratch, problems: &problems) }
+        let instructions = version.decodeInstructionsLeniently(bytes).0
         let lineStarts = scratch.lineStarts
         let marks = scratch
         let labels = scratch.labels
@@ -54,7 +54,7 @@ extension Disassembler {
         var rangeIndex = 0
         var currentLine: Int? = nil
         var pendingExtended = false
-        for (n, ins) in a.instructions.enumerated() {
+        for (n, ins) in instructions.enumerated() {
             if n > 0 { out.append(0x2C) }
             out.append(contentsOf: "{\"offset\": \(ins.offset), \"opcode\": \(ins.opcode), \"opname\": ".utf8)
             appendJSONString(traits.opcodes[ins.opcode]?.name ?? "<\(ins.opcode)>", to: &out)

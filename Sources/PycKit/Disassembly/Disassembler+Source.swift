@@ -20,8 +20,8 @@ protocol DisassemblySource {
     var firstLine: Int { get }
     /// `co_name` as text, for problem messages.
     var nameText: String { get }
-    /// `co_code`, empty when it is not bytes; a source without an array of it fills `scratch`.
-    func codeBytes(using scratch: inout [UInt8]) -> [UInt8]
+    /// Calls `body` with `co_code`, empty when it is not bytes.
+    func withCodeBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R
     /// Calls `body` with `co_lnotab` / `co_linetable`, or with nil when it is not bytes.
     func withLineTable<R>(_ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R
     /// `co_exceptiontable`, nil when it is not bytes; a source without an array of it fills `scratch`.
@@ -69,7 +69,9 @@ struct TreeCode: DisassemblySource {
     var firstLine: Int { Int(code.firstlineno) }
     var nameText: String { code.nameText }
 
-    func codeBytes(using scratch: inout [UInt8]) -> [UInt8] { code.codeBytes }
+    func withCodeBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        code.codeBytes.withUnsafeBufferPointer { body($0) }
+    }
 
     func withLineTable<R>(_ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
         if case .bytes(let table) = code.linetable.value { return table.withUnsafeBufferPointer { body($0) } }
@@ -157,6 +159,9 @@ extension MarshalIndex {
     /// index itself; every payload was bounds-checked when it was indexed.
     struct View {
         let bytes: UnsafeRawPointer
+        /// The end of the bytes: a payload ending at least 32 bytes before it can be copied with
+        /// wide loads (`ByteCursor.copyShort`).
+        let end: UnsafeRawPointer
         let entries: UnsafePointer<Entry>
         let items: UnsafeBufferPointer<Int32>
         let codes: UnsafePointer<Code>
@@ -254,6 +259,29 @@ struct IndexedCode: DisassemblySource {
     /// The code object's index in `view.codes`.
     let index: Int
     let usesLocalsPlus: Bool
+    /// Where the name tables' items are in `view.items`: `co_names`; `co_varnames` or
+    /// `co_localsplusnames`; `co_cellvars` then `co_freevars`, or `co_localsplusnames` and none.
+    private let names: (first: Int, count: Int)
+    private let locals: (first: Int, count: Int)
+    private let cells: (first: Int, count: Int)
+    private let free: (first: Int, count: Int)
+
+    init(view: MarshalIndex.View, index: Int, usesLocalsPlus: Bool) {
+        self.view = view
+        self.index = index
+        self.usesLocalsPlus = usesLocalsPlus
+        let c = view.codes[index]
+        names = view.sequence(c.names)
+        if usesLocalsPlus {
+            locals = view.sequence(c.localsplusnames)
+            cells = locals
+            free = (0, 0)
+        } else {
+            locals = view.sequence(c.varnames)
+            cells = view.sequence(c.cellvars)
+            free = view.sequence(c.freevars)
+        }
+    }
 
     private var code: MarshalIndex.Code { view.codes[index] }
 
@@ -272,10 +300,8 @@ struct IndexedCode: DisassemblySource {
         return x.kind == .bytes ? view.payload(x) : nil
     }
 
-    func codeBytes(using scratch: inout [UInt8]) -> [UInt8] {
-        scratch.removeAll(keepingCapacity: true)
-        if let b = bytesField(code.code) { scratch.append(contentsOf: b) }
-        return scratch
+    func withCodeBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        body(bytesField(code.code) ?? UnsafeBufferPointer(start: nil, count: 0))
     }
 
     func withLineTable<R>(_ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R { body(bytesField(code.linetable)) }
@@ -303,39 +329,41 @@ struct IndexedCode: DisassemblySource {
 
     func count(of table: Disassembler.NameTable) -> Int {
         switch table {
-        case .names: return view.sequence(code.names).count
-        case .locals: return view.sequence(usesLocalsPlus ? code.localsplusnames : code.varnames).count
-        case .cells:
-            if usesLocalsPlus { return view.sequence(code.localsplusnames).count }
-            return view.sequence(code.cellvars).count + view.sequence(code.freevars).count
+        case .names: return names.count
+        case .locals: return locals.count
+        case .cells: return cells.count + free.count
         }
     }
 
+    @inline(__always)
     func writeName(_ table: Disassembler.NameTable, _ i: Int, repr: PyRepr, to out: inout ByteWriter) -> Bool {
         guard i >= 0 else { return false }
-        let c = code
         let e: Int32
         switch table {
         case .names:
-            let s = view.sequence(c.names)
-            guard i < s.count else { return false }
-            e = view.items[s.first &+ i]
+            guard i < names.count else { return false }
+            e = view.items[names.first &+ i]
         case .locals:
-            let s = view.sequence(usesLocalsPlus ? c.localsplusnames : c.varnames)
-            guard i < s.count else { return false }
-            e = view.items[s.first &+ i]
-        case .cells where usesLocalsPlus:
-            let s = view.sequence(c.localsplusnames)
-            guard i < s.count else { return false }
-            e = view.items[s.first &+ i]
+            guard i < locals.count else { return false }
+            e = view.items[locals.first &+ i]
         case .cells:
-            let cells = view.sequence(c.cellvars)
-            let free = view.sequence(c.freevars)
-            guard i < cells.count + free.count else { return false }
-            e = i < cells.count ? view.items[cells.first &+ i] : view.items[free.first &+ i &- cells.count]
+            if i < cells.count {
+                e = view.items[cells.first &+ i]
+            } else if i &- cells.count < free.count {
+                e = view.items[free.first &+ i &- cells.count]
+            } else {
+                return false
+            }
         }
         let x = view.entry(e)
         switch x.kind {
+        case .text where x.isASCII && x.count <= 32:
+            let p = view.bytes + Int(x.offset)
+            if view.end - p >= 32 {
+                out.appendShort(p, count: Int(x.count))
+            } else {
+                out.append(p, count: Int(x.count))
+            }
         case .text: appendName(text: view.payload(x), isASCII: x.isASCII, to: &out)
         case .bytes:
             let b = view.payload(x)

@@ -28,7 +28,8 @@ public struct Disassembler: Sendable {
     let opcodeFacts: [OpcodeFacts]
 
     public init(version: PythonVersion) {
-        self = Self.shared[version.index]
+        self = version.select(
+            Self.v2_7, Self.v3_6, Self.v3_7, Self.v3_8, Self.v3_9, Self.v3_10, Self.v3_11, Self.v3_12, Self.v3_13)
     }
 
     private init(building version: PythonVersion) {
@@ -43,7 +44,7 @@ public struct Disassembler: Sendable {
             OpcodeFacts(
                 nameLength: UInt8(names.length[op]), argumentKind: argumentKinds[op],
                 hasArgument: traits.hasArgument[op], isExtendedArg: op == Int(traits.extendedArg),
-                parensIn27: names.parensIn27[op])
+                parensIn27: names.parensIn27[op], jumps: traits.jumpKind[op] != nil, known: names.known[op])
         }
     }
 
@@ -54,9 +55,21 @@ public struct Disassembler: Sendable {
         var hasArgument: Bool
         var isExtendedArg: Bool
         var parensIn27: Bool
+        /// Whether it jumps (`InstructionTraits.jumpKind`), and whether the version defines it.
+        var jumps: Bool
+        var known: Bool
     }
 
-    private static let shared: [Disassembler] = PythonVersion.all.map { Disassembler(building: $0) }
+    // One per release, each built on first use (`PythonVersion.select`).
+    private static let v2_7 = Disassembler(building: .v2_7)
+    private static let v3_6 = Disassembler(building: .v3_6)
+    private static let v3_7 = Disassembler(building: .v3_7)
+    private static let v3_8 = Disassembler(building: .v3_8)
+    private static let v3_9 = Disassembler(building: .v3_9)
+    private static let v3_10 = Disassembler(building: .v3_10)
+    private static let v3_11 = Disassembler(building: .v3_11)
+    private static let v3_12 = Disassembler(building: .v3_12)
+    private static let v3_13 = Disassembler(building: .v3_13)
 
     /// The full reference listing of a module code object and everything nested in it.
     public func listing(_ code: CodeObject) -> (text: [UInt8], problems: [Problem]) {
@@ -83,24 +96,27 @@ public struct Disassembler: Sendable {
     /// fast path leaves to `PycFile(bytes:)` and `listing(_:into:)`: one that is malformed (they
     /// report the error) or holds what CPython does not write (see `MarshalIndex`).
     public static func listing(pyc bytes: [UInt8], into buffer: ListingBuffer) -> [Problem]? {
-        guard let header = try? PycHeader(bytes: bytes) else { return nil }
+        bytes.withUnsafeBytes { listing(pyc: $0, into: buffer) }
+    }
+
+    /// `listing(pyc:into:)` of bytes in memory.
+    static func listing(pyc raw: UnsafeRawBufferPointer, into buffer: ListingBuffer) -> [Problem]? {
+        guard let header = try? PycHeader(raw: raw) else { return nil }
         let d = Disassembler(version: header.version)
-        return bytes.withUnsafeBytes { raw -> [Problem]? in
-            guard let root = buffer.index.read(raw, at: header.size, version: header.version) else { return nil }
-            let index = buffer.index
-            return index.entries.withUnsafeBufferPointer { entries in
-                index.items.withUnsafeBufferPointer { items in
-                    index.codes.withUnsafeBufferPointer { codes in
-                        let view = MarshalIndex.View(
-                            bytes: raw.baseAddress!, entries: entries.baseAddress!,
-                            items: items, codes: codes.baseAddress!,
-                            separateLong: header.version.hasSeparateLongType)
-                        let code = IndexedCode(
-                            view: view, index: Int(entries[Int(root)].offset), usesLocalsPlus: d.style.usesLocalsPlus)
-                        var problems: [Problem] = []
-                        d.writeRecursive(code, to: &buffer.out, scratch: &buffer.scratch, problems: &problems, depth: 0)
-                        return problems
-                    }
+        guard let root = buffer.index.read(raw, at: header.size, version: header.version) else { return nil }
+        let index = buffer.index
+        return index.entries.withUnsafeBufferPointer { entries in
+            index.items.withUnsafeBufferPointer { items in
+                index.codes.withUnsafeBufferPointer { codes in
+                    let view = MarshalIndex.View(
+                        bytes: raw.baseAddress!, end: raw.baseAddress! + raw.count, entries: entries.baseAddress!,
+                        items: items, codes: codes.baseAddress!,
+                        separateLong: header.version.hasSeparateLongType)
+                    let code = IndexedCode(
+                        view: view, index: Int(entries[Int(root)].offset), usesLocalsPlus: d.style.usesLocalsPlus)
+                    var problems: [Problem] = []
+                    d.writeRecursive(code, to: &buffer.out, scratch: &buffer.scratch, problems: &problems, depth: 0)
+                    return problems
                 }
             }
         }
@@ -109,17 +125,18 @@ public struct Disassembler: Sendable {
     func writeRecursive<S: DisassemblySource>(
         _ code: S, to out: inout ByteWriter, scratch: inout Scratch, problems: inout [Problem], depth: Int
     ) {
+        // `write` pushes where it put each constant's repr onto `constSpans`, nested code pushes
+        // its own after them: a code object's repr printed for LOAD_CONST is copied for its header.
+        let spanBase = scratch.constSpans.count
+        defer { scratch.constSpans.removeLast(scratch.constSpans.count - spanBase) }
         write(code, to: &out, scratch: &scratch, problems: &problems)
         guard depth < MarshalReader.maxDepth else { return }
-        // Where `write` put each constant's repr, before nested code reuses the scratch: a code
-        // object's repr printed for LOAD_CONST is copied for its header.
-        var spans: [Int]? = nil
         for i in 0..<code.constantCount {
             guard let nested = code.nestedCode(i) else { continue }
-            if spans == nil { spans = scratch.constSpans }
             out.append(0x0A)
             out.append(contentsOf: "Disassembly of ".utf8)
-            if let span = spans?[i], span >= 0 {
+            let span = scratch.constSpans[spanBase + i]
+            if span >= 0 {
                 out.appendCopy(from: span >> 32, count: span & 0xFFFF_FFFF)
             } else {
                 code.writeConstant(i, repr: repr, to: &out)
@@ -134,42 +151,79 @@ public struct Disassembler: Sendable {
     /// Tables reused from one code object to the next (and, in a `ListingBuffer`, from file to
     /// file), so that printing allocates almost nothing once they have grown.
     struct Scratch {
-        /// `co_code` and `co_exceptiontable` of an in-place source.
-        var code: [UInt8] = []
+        /// `co_exceptiontable` of an in-place source.
         var exceptionTable: [UInt8] = []
         /// Offset → line (nil: "no line", 3.13 only), ascending, one per offset; later
         /// duplicates win, like `dict()`.
         var lineStarts: [LineStart] = []
         /// Per offset `0...len(co_code)`: `jumpTarget` (marked `>>`), `labelled` (3.13).
+        /// Only the first `markCount` entries are the current code object's; the array keeps its
+        /// largest size so that resetting is one fill (the same for `labelAt`).
         var marks: [UInt8] = []
+        var markCount = 0
         /// 3.13: per offset `0...len(co_code)`, its label number (0: none).
         var labelAt: [Int32] = []
+        var labelAtCount = 0
         /// 3.13: labels at offsets outside the code (malformed jumps or exception entries).
         var outsideLabels: [(offset: Int, label: Int)] = []
+        /// The end of an instruction's line (opname onwards) as it was first written, by opcode
+        /// and argument: `bodyBits` bits of a hash pick the slot, `tag` holds the code object's
+        /// stamp and the key. A stamp is never reused while the output holds the spans.
+        var bodies: [Body] = []
+        private var bodyStamp: UInt64 = 0
+        static let bodyBits = 10
+
+        struct Body {
+            var tag: UInt64
+            var start: Int
+            var count: Int
+        }
+
+        /// A stamp for a code object's bodies, unlike every earlier one (tags of stamp 0 never
+        /// match: the table starts, and restarts after 2³² stamps, empty).
+        mutating func nextBodyStamp() -> UInt64 {
+            bodyStamp += 1
+            if bodyStamp == 1 << 32 || bodies.isEmpty {
+                bodyStamp = 1
+                bodies = Array(repeating: Body(tag: 0, start: 0, count: 0), count: 1 << Self.bodyBits)
+            }
+            return bodyStamp
+        }
+
         /// Where each constant's repr was first written in the output (`start << 32 | count`),
-        /// or -1 until it is needed.
+        /// or -1 until it is needed: one run per code object being written, the innermost last.
         var constSpans: [Int] = []
 
         static let jumpTarget: UInt8 = 1
         static let labelled: UInt8 = 2
 
         /// The labels (3.13), to look up while the scratch changes.
-        var labels: Labels { Labels(labelAt: labelAt, outside: outsideLabels) }
+        var labels: Labels { Labels(labelAt: labelAt, count: labelAtCount, outside: outsideLabels) }
+
+        /// Makes the first `count` entries of `table` zero, growing it if needed; returns `count`.
+        static func reset<T: FixedWidthInteger>(_ table: inout [T], count: Int) -> Int {
+            if table.count < count { table.append(contentsOf: repeatElement(0, count: count - table.count)) }
+            table.withUnsafeMutableBufferPointer { b in
+                if let base = b.baseAddress { base.update(repeating: 0, count: count) }
+            }
+            return count
+        }
 
         /// Whether an offset is a jump target (or, before 3.13, an exception handler).
         func isTarget(_ offset: Int) -> Bool {
-            offset >= 0 && offset < marks.count && marks[offset] & Self.jumpTarget != 0
+            offset >= 0 && offset < markCount && marks[offset] & Self.jumpTarget != 0
         }
     }
 
     /// 3.13's labels of one code object.
     struct Labels {
         let labelAt: [Int32]
+        let count: Int
         let outside: [(offset: Int, label: Int)]
 
         /// The label of an offset, if it has one.
         func label(at offset: Int) -> Int? {
-            if offset >= 0 && offset < labelAt.count {
+            if offset >= 0 && offset < count {
                 let l = labelAt[offset]
                 return l > 0 ? Int(l) : nil
             }
@@ -180,7 +234,6 @@ public struct Disassembler: Sendable {
     /// What `dis` works out about one code object before printing it; line starts, targets
     /// and labels are left in the `Scratch`.
     struct Analysis {
-        var instructions: [ConcreteInstruction]
         var decodeError: ConcreteError?
         var exceptionEntries: [ExceptionTableEntry]
         /// 3.13: the number of labels.
@@ -188,11 +241,15 @@ public struct Disassembler: Sendable {
     }
 
     func analyze<S: DisassemblySource>(
-        _ code: S, bytes: [UInt8], scratch: inout Scratch, problem: (String) -> Void
+        _ code: S, bytes: UnsafeBufferPointer<UInt8>, scratch: inout Scratch, problems: inout [Problem]
     ) -> Analysis {
+        func problem(_ message: String) {
+            problems.append(Problem(codeName: code.nameText, message: message))
+        }
         let n = bytes.count
-        let (instructions, decodeError) = version.decodeInstructionsLeniently(bytes)
-        if let decodeError { problem(decodeError.description) }
+        // The decoding error comes first, as if the code were decoded before anything else; it
+        // is known once the instructions below have been walked.
+        let decodeErrorAt = problems.count
 
         scratch.lineStarts.removeAll(keepingCapacity: true)
         let lineError = code.withLineTable { table -> LineTableError? in
@@ -235,8 +292,7 @@ public struct Disassembler: Sendable {
             }
         }
 
-        scratch.marks.removeAll(keepingCapacity: true)
-        scratch.marks.append(contentsOf: repeatElement(0, count: n + 1))
+        scratch.markCount = Scratch.reset(&scratch.marks, count: n + 1)
         scratch.outsideLabels.removeAll(keepingCapacity: true)
         let labels = style.layout == .labels
         var outside: [Int] = []
@@ -247,9 +303,14 @@ public struct Disassembler: Sendable {
                 outside.append(offset)
             }
         }
-        for ins in instructions {
+        var decoder = InstructionDecoder(bytes, traits: traits)
+        let facts = opcodeFacts
+        while let ins = decoder.next() {
             let op = Int(ins.opcode)
-            if style.labelsIgnoreExtendedArg {
+            let fact = facts[op]
+            if !fact.jumps {
+                // Not a jump: no target to mark (the common case).
+            } else if style.labelsIgnoreExtendedArg {
                 // 2.7 `findlabels`: the raw 16-bit argument, EXTENDED_ARG ignored.
                 if traits.hasArgument[op], let kind = traits.jumpKind[op] {
                     mark(kind == .absolute ? Int(ins.rawArg) : ins.offset + 3 + Int(ins.rawArg), Scratch.jumpTarget)
@@ -258,7 +319,7 @@ public struct Disassembler: Sendable {
                 if t < 0 || t >= n { problem("offset \(ins.offset): jump target \(t) is outside the code") }
                 mark(t, Scratch.jumpTarget)
             }
-            if !names.known[op] { problem("offset \(ins.offset): opcode \(ins.opcode) is unknown to \(version)") }
+            if !fact.known { problem("offset \(ins.offset): opcode \(ins.opcode) is unknown to \(version)") }
         }
         var labelCount = 0
         if labels {
@@ -276,8 +337,7 @@ public struct Disassembler: Sendable {
                 next += 1
                 last = off
             }
-            scratch.labelAt.removeAll(keepingCapacity: true)
-            scratch.labelAt.append(contentsOf: repeatElement(0, count: n + 1))
+            scratch.labelAtCount = Scratch.reset(&scratch.labelAt, count: n + 1)
             for off in 0...n where scratch.marks[off] != 0 {
                 scratch.labelAt[off] = Int32(next)
                 next += 1
@@ -289,11 +349,13 @@ public struct Disassembler: Sendable {
             }
             labelCount = next - 1
         } else {
+            scratch.labelAtCount = 0
             for e in exceptionEntries where e.end > e.start { mark(e.targetOffset, Scratch.jumpTarget) }
         }
-        return Analysis(
-            instructions: instructions, decodeError: decodeError, exceptionEntries: exceptionEntries,
-            labelCount: labelCount)
+        if let error = decoder.error {
+            problems.insert(Problem(codeName: code.nameText, message: error.description), at: decodeErrorAt)
+        }
+        return Analysis(decodeError: decoder.error, exceptionEntries: exceptionEntries, labelCount: labelCount)
     }
 
     /// What `dis.disassemble(code)` prints for one code object, appended to `text`.
@@ -307,14 +369,19 @@ public struct Disassembler: Sendable {
     func write<S: DisassemblySource>(
         _ code: S, to out: inout ByteWriter, scratch: inout Scratch, problems: inout [Problem]
     ) {
-        func problem(_ message: String) {
-            problems.append(Problem(codeName: code.nameText, message: message))
-        }
-        let bytes = code.codeBytes(using: &scratch.code)
-        let a = analyze(code, bytes: bytes, scratch: &scratch, problem: problem)
+        code.withCodeBytes { bytes in write(code, bytes: bytes, to: &out, scratch: &scratch, problems: &problems) }
+    }
+
+    func write<S: DisassemblySource>(
+        _ code: S, bytes: UnsafeBufferPointer<UInt8>, to out: inout ByteWriter, scratch: inout Scratch,
+        problems: inout [Problem]
+    ) {
+        let a = analyze(code, bytes: bytes, scratch: &scratch, problems: &problems)
         let lineStarts = scratch.lineStarts
         let marks = scratch.marks
+        let markCount = scratch.markCount
         let labelAt = scratch.labelAt
+        let labelAtCount = scratch.labelAtCount
         let labelTable = scratch.labels
 
         // Column widths.
@@ -357,7 +424,7 @@ public struct Disassembler: Sendable {
 
         // Constants' reprs: written when first needed, copied from there after.
         let constCount = code.constantCount
-        scratch.constSpans.removeAll(keepingCapacity: true)
+        let spanBase = scratch.constSpans.count
         scratch.constSpans.append(contentsOf: repeatElement(-1, count: constCount))
 
         // Instructions, written straight into `out`. Right-stripping (3.x) only ever removes the
@@ -369,109 +436,143 @@ public struct Disassembler: Sendable {
         let lineRoom = 256 + linenoWidth + offsetWidth + labelWidth
         var pendingExtended = false
         let parens27 = style.layout == .printStatement
-        withPointers(a.instructions, lineStarts, marks, labelAt) { insns, starts, marks, labelAt in
-            names.blocks.withUnsafeBytes { blocks in
-                opcodeFacts.withUnsafeBufferPointer { facts in
-                    var lineIndex = 0
-                    var nextStart = starts.count > 0 ? starts[0].offset : Int.max
-                    for k in 0..<insns.count {
-                        let ins = insns.baseAddress! + k
-                        let offset = ins.pointee.offset
-                        var startsLine = false
-                        if offset >= nextStart {
-                            while lineIndex < starts.count && starts[lineIndex].offset < offset { lineIndex &+= 1 }
-                            nextStart = lineIndex < starts.count ? starts[lineIndex].offset : Int.max
-                            startsLine = nextStart == offset
-                        }
-                        let opcode = ins.pointee.opcode
-                        let fact = facts[Int(opcode)]
-                        let name = blocks.baseAddress! + Int(opcode) &* OpcodeNames.blockSize
-                        let nameLength = Int(fact.nameLength)
-                        let oparg = ins.pointee.oparg
-                        let isLong = extendedIsLong && pendingExtended
-                        out.withCursor(reserving: lineRoom) { c in
-                            if showLineno {
-                                if startsLine {
-                                    if offset > 0 { c.byte(0x0A) }  // blank line before a new source line
-                                    if let l = starts[lineIndex].line {
-                                        c.decimal(l, width: linenoWidth)
+        var decoder = InstructionDecoder(bytes, traits: traits)
+        // The bodies printed so far, taken out of the scratch while the loop fills them; the
+        // stamp tells this code object's apart from earlier ones.
+        let stamp = scratch.nextBodyStamp()
+        var bodyTable = scratch.bodies
+        scratch.bodies = []
+        withPointers(lineStarts, marks, labelAt) { starts, allMarks, allLabels in
+            let marks = UnsafeBufferPointer(rebasing: allMarks[..<markCount])
+            let labelAt = UnsafeBufferPointer(rebasing: allLabels[..<labelAtCount])
+            bodyTable.withUnsafeMutableBufferPointer { bodies in
+                names.blocks.withUnsafeBytes { blocks in
+                    opcodeFacts.withUnsafeBufferPointer { facts in
+                        var lineIndex = 0
+                        var nextStart = starts.count > 0 ? starts[0].offset : Int.max
+                        while let ins = decoder.next() {
+                            let offset = ins.offset
+                            var startsLine = false
+                            if offset >= nextStart {
+                                while lineIndex < starts.count && starts[lineIndex].offset < offset { lineIndex &+= 1 }
+                                nextStart = lineIndex < starts.count ? starts[lineIndex].offset : Int.max
+                                startsLine = nextStart == offset
+                            }
+                            let opcode = ins.opcode
+                            let fact = facts[Int(opcode)]
+                            let name = blocks.baseAddress! + Int(opcode) &* OpcodeNames.blockSize
+                            let nameLength = Int(fact.nameLength)
+                            let oparg = ins.oparg
+                            let isLong = extendedIsLong && pendingExtended
+                            out.withCursor(reserving: lineRoom) { c in
+                                if showLineno {
+                                    if startsLine {
+                                        if offset > 0 { c.byte(0x0A) }  // blank line before a new source line
+                                        if let l = starts[lineIndex].line {
+                                            c.decimal(l, width: linenoWidth)
+                                        } else {
+                                            c.spaces(linenoWidth &- 2)
+                                            c.byte(0x2D)
+                                            c.byte(0x2D)
+                                        }
+                                        c.byte(0x20)
                                     } else {
-                                        c.spaces(linenoWidth &- 2)
-                                        c.byte(0x2D)
-                                        c.byte(0x2D)
+                                        c.spaces(linenoWidth &+ 1)
                                     }
+                                }
+                                if labels {
+                                    let l = offset < labelAt.count ? Int(labelAt[offset]) : 0
+                                    if l > 0 {
+                                        c.spaces(labelWidth - decimalWidth(l) - 2)
+                                        c.byte(0x4C)
+                                        c.decimal(l)
+                                        c.byte(0x3A)
+                                        c.spaces(5)  // " " + "   " + " "
+                                    } else {
+                                        c.spaces(labelWidth &+ 5)
+                                    }
+                                } else {
+                                    // "   " (no current instruction) + " " + ">>" or "  " + " "
+                                    if offset < marks.count && marks[offset] & Scratch.jumpTarget != 0 {
+                                        c.copyShort(Self.targetMark.utf8Start, count: 7)
+                                    } else {
+                                        c.spaces(7)
+                                    }
+                                    c.decimal(offset, width: offsetWidth)
                                     c.byte(0x20)
-                                } else {
-                                    c.spaces(linenoWidth &+ 1)
+                                }
+                                if oparg == nil {
+                                    c.copyShort(name, count: strips ? nameLength : max(nameLength, 20))
+                                    c.byte(0x0A)
                                 }
                             }
-                            if labels {
-                                let l = offset < labelAt.count ? Int(labelAt[offset]) : 0
-                                if l > 0 {
-                                    c.spaces(labelWidth - decimalWidth(l) - 2)
-                                    c.byte(0x4C)
-                                    c.decimal(l)
-                                    c.byte(0x3A)
-                                    c.spaces(5)  // " " + "   " + " "
-                                } else {
-                                    c.spaces(labelWidth &+ 5)
+                            guard let arg = oparg else { continue }
+                            let kind = fact.argumentKind
+                            // The rest of the line is a function of the opcode and argument, except for
+                            // jumps and 2.7's long arguments: when this code object printed it before,
+                            // copy it.
+                            let nameStart = out.count
+                            var slot = -1
+                            var tag: UInt64 = 0
+                            if kind != .jump && !isLong && arg >= 0 && arg < 1 << 24 {
+                                let key = UInt64(opcode) << 24 | UInt64(arg)
+                                let hash = (key &* 0x9E37_79B9_7F4A_7C15) >> (64 - Scratch.bodyBits)
+                                slot = Int(truncatingIfNeeded: hash)
+                                tag = stamp << 32 | key
+                                let known = bodies[slot]
+                                if known.tag == tag {
+                                    out.appendCopy(from: known.start, count: known.count)
+                                    out.append(0x0A)
+                                    pendingExtended = fact.isExtendedArg
+                                    continue
                                 }
-                            } else {
-                                // "   " (no current instruction) + " " + ">>" or "  " + " "
-                                if offset < marks.count && marks[offset] & Scratch.jumpTarget != 0 {
-                                    c.copyShort(Self.targetMark.utf8Start, count: 7)
-                                } else {
-                                    c.spaces(7)
-                                }
-                                c.decimal(offset, width: offsetWidth)
+                            }
+                            out.withCursor(reserving: 64) { c in
+                                c.copyShort(name, count: max(nameLength, 20))
+                                let width = labels ? 5 &- max(0, nameLength &- 20) : 5
                                 c.byte(0x20)
+                                c.decimal(arg, width: isLong ? width &- 1 : width)
+                                if isLong { c.byte(0x4C) }
+                                // The description in parentheses, dropped below when it is empty.
+                                c.byte(0x20)
+                                c.byte(0x28)
                             }
-                            guard let arg = oparg else {
-                                c.copyShort(name, count: strips ? nameLength : max(nameLength, 20))
-                                c.byte(0x0A)
-                                return
+                            let bodyStart = out.count
+                            let problemCount = problems.count
+                            if kind == .constant && arg >= 0 && arg < constCount {
+                                // Never empty, so never truncated below: later uses may copy it.
+                                let span = scratch.constSpans[spanBase &+ arg]
+                                if span >= 0 {
+                                    out.appendCopy(from: span >> 32, count: span & 0xFFFF_FFFF)
+                                } else {
+                                    code.writeConstant(arg, repr: repr, to: &out)
+                                    scratch.constSpans[spanBase &+ arg] = bodyStart << 32 | (out.count &- bodyStart)
+                                }
+                            } else if kind != .none {
+                                describe(
+                                    ins, kind: kind, arg: arg, isLong: isLong, code: code, labels: labelTable,
+                                    into: &out, problems: &problems)
                             }
-                            c.copyShort(name, count: max(nameLength, 20))
-                            let width = labels ? 5 &- max(0, nameLength &- 20) : 5
-                            c.byte(0x20)
-                            c.decimal(arg, width: isLong ? width &- 1 : width)
-                            if isLong { c.byte(0x4C) }
-                            // The description in parentheses, dropped below when it is empty.
-                            c.byte(0x20)
-                            c.byte(0x28)
-                        }
-                        guard let arg = oparg else { continue }
-                        let bodyStart = out.count
-                        let kind = fact.argumentKind
-                        if kind == .constant && arg >= 0 && arg < constCount {
-                            // Never empty, so never truncated below: later uses may copy it.
-                            let span = scratch.constSpans[arg]
-                            if span >= 0 {
-                                out.appendCopy(from: span >> 32, count: span & 0xFFFF_FFFF)
+                            // 2.7 prints the parentheses whenever the opcode has a described argument,
+                            // even when the description is empty (`from . import x`).
+                            if out.count == bodyStart && !(parens27 && fact.parensIn27) {
+                                out.truncate(to: bodyStart &- 2)
                             } else {
-                                code.writeConstant(arg, repr: repr, to: &out)
-                                scratch.constSpans[arg] = bodyStart << 32 | (out.count &- bodyStart)
+                                out.append(0x29)
                             }
-                        } else if kind != .none {
-                            describe(
-                                ins.pointee, kind: kind, arg: arg, isLong: isLong, code: code, labels: labelTable,
-                                into: &out, problems: &problems)
+                            if slot >= 0 && problems.count == problemCount {
+                                bodies[slot] = Scratch.Body(tag: tag, start: nameStart, count: out.count &- nameStart)
+                            }
+                            if fact.hasArgument {
+                                pendingExtended = fact.isExtendedArg
+                            }
+                            out.append(0x0A)
                         }
-                        // 2.7 prints the parentheses whenever the opcode has a described argument,
-                        // even when the description is empty (`from . import x`).
-                        if out.count == bodyStart && !(parens27 && fact.parensIn27) {
-                            out.truncate(to: bodyStart &- 2)
-                        } else {
-                            out.append(0x29)
-                        }
-                        if fact.hasArgument {
-                            pendingExtended = fact.isExtendedArg
-                        }
-                        out.append(0x0A)
                     }
                 }
             }
         }
+        scratch.bodies = bodyTable
         if let decodeError = a.decodeError {
             out.append(contentsOf: ("<pyckit: \(decodeError)>\n".utf8))
         }
@@ -513,7 +614,7 @@ public struct Disassembler: Sendable {
 
     /// The jump target `dis` computes for an instruction (3.11's `dis` leaves out caches).
     func jumpTarget(_ ins: ConcreteInstruction) -> Int? {
-        version.jumpTarget(of: ins, countingCaches: style.jumpTargetsCountCaches)
+        traits.jumpTarget(of: ins, countingCaches: style.jumpTargetsCountCaches)
     }
 
     // MARK: - Argument descriptions
@@ -684,8 +785,20 @@ public final class ListingBuffer {
     var out = ByteWriter(capacity: 1 << 16)
     var scratch = Disassembler.Scratch()
     var index = MarshalIndex()
+    /// The bytes of the file being listed (`listing(pycAt:)`), reused from file to file.
+    private var input: [UInt8] = []
 
     public init() {}
+
+    /// Reads a `.pyc` file into memory kept from file to file and appends its listing as
+    /// `Disassembler.listing(pyc:into:)` does; nil, leaving the buffer as it was, for a file that
+    /// needs `PycFile(bytes:)` instead.
+    public func listing(pycAt path: String) throws(FileIO.Error) -> [Disassembler.Problem]? {
+        let count = try FileIO.read(path, into: &input)
+        return input.withUnsafeBytes { bytes in
+            Disassembler.listing(pyc: UnsafeRawBufferPointer(rebasing: bytes[..<count]), into: self)
+        }
+    }
 
     /// Bytes written since the last `removeAll()`.
     public var count: Int { out.count }
@@ -762,16 +875,14 @@ struct KnownOpcodes: Sendable {
     }
 }
 
-/// Calls `body` with the buffers of four arrays.
+/// Calls `body` with the buffers of three arrays.
 @inline(__always)
-func withPointers<A, B, C, D, R>(
-    _ a: [A], _ b: [B], _ c: [C], _ d: [D],
-    _ body: (UnsafeBufferPointer<A>, UnsafeBufferPointer<B>, UnsafeBufferPointer<C>, UnsafeBufferPointer<D>) -> R
+func withPointers<A, B, C, R>(
+    _ a: [A], _ b: [B], _ c: [C],
+    _ body: (UnsafeBufferPointer<A>, UnsafeBufferPointer<B>, UnsafeBufferPointer<C>) -> R
 ) -> R {
     a.withUnsafeBufferPointer { a in
-        b.withUnsafeBufferPointer { b in
-            c.withUnsafeBufferPointer { c in d.withUnsafeBufferPointer { d in body(a, b, c, d) } }
-        }
+        b.withUnsafeBufferPointer { b in c.withUnsafeBufferPointer { c in body(a, b, c) } }
     }
 }
 

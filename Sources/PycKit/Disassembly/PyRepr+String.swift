@@ -21,6 +21,33 @@ extension ReprWriter {
         b >= 0x20 && b < 0x7F && b != quote && b != UInt8(ascii: "\\")
     }
 
+    /// Whether every byte is printable ASCII other than `'` and `\`: text that a repr in single
+    /// quotes copies as it is. Eight bytes a step (the exact has-byte tests of "Bit Twiddling
+    /// Hacks": less than 0x20, greater than 0x7E, equal to `'` or `\`).
+    private static func isPlainWithSingleQuotes(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = p.baseAddress else { return true }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let n = p.count
+        var i = 0
+        while i + 8 <= n {
+            let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            let below = (w &- 0x20 &* ones) & ~w & highs
+            let above = ((w &+ ones) | w) & highs
+            let q = w ^ (0x27 &* ones)
+            let b = w ^ (0x5C &* ones)
+            let quote = (q &- ones) & ~q & highs
+            let backslash = (b &- ones) & ~b & highs
+            if below | above | quote | backslash != 0 { return false }
+            i += 8
+        }
+        while i < n {
+            if !isPlain(base[i], quote: UInt8(ascii: "'")) { return false }
+            i += 1
+        }
+        return true
+    }
+
     /// One byte that is not plain: `\\`, the quote escaped, `\t` `\n` `\r`, else `\xNN` (control
     /// characters, DEL, and for byte strings every byte ≥ 0x80). Every release agrees on these.
     private mutating func escape(byte b: UInt8, quote: UInt8) {
@@ -60,7 +87,7 @@ extension ReprWriter {
 
     /// 3.x `bytes` (`b'…'`) or 2.7 `str` (`'…'`): every byte ≥ 0x80 as `\xNN`.
     mutating func bytes(_ p: UnsafeBufferPointer<UInt8>) {
-        out.append(contentsOf: traits.bytesPrefix)
+        out.append(traits.bytesPrefix)
         do {
             let q = Self.quote(for: p)
             out.append(q)
@@ -79,7 +106,14 @@ extension ReprWriter {
     /// escapes the rest (`\xNN` up to U+00FF, `\uNNNN`, `\UNNNNNNNN`); lone surrogates are never
     /// printable. 2.7 escapes every non-ASCII code point the same way.
     mutating func text(_ p: UnsafeBufferPointer<UInt8>) {
-        out.append(contentsOf: traits.textPrefix)
+        out.append(traits.textPrefix)
+        if Self.isPlainWithSingleQuotes(p), let base = p.baseAddress {
+            // No `'`, so `'` quotes it; nothing to escape.
+            out.append(UInt8(ascii: "'"))
+            out.append(base, count: p.count)
+            out.append(UInt8(ascii: "'"))
+            return
+        }
         let table = traits.printable
         do {
             let q = Self.quote(for: p)

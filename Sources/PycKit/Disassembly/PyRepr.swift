@@ -41,11 +41,19 @@ public struct PyRepr: Sendable {
 
     /// The shared instance for a release.
     public static func of(_ version: PythonVersion) -> PyRepr {
-        if let i = PythonVersion.all.firstIndex(of: version) { return shared[i] }
-        return PyRepr(version: version)
+        version.select(v2_7, v3_6, v3_7, v3_8, v3_9, v3_10, v3_11, v3_12, v3_13)
     }
 
-    private static let shared: [PyRepr] = PythonVersion.all.map { PyRepr(version: $0) }
+    // One per release, each built on first use (`PythonVersion.select`).
+    private static let v2_7 = PyRepr(version: .v2_7)
+    private static let v3_6 = PyRepr(version: .v3_6)
+    private static let v3_7 = PyRepr(version: .v3_7)
+    private static let v3_8 = PyRepr(version: .v3_8)
+    private static let v3_9 = PyRepr(version: .v3_9)
+    private static let v3_10 = PyRepr(version: .v3_10)
+    private static let v3_11 = PyRepr(version: .v3_11)
+    private static let v3_12 = PyRepr(version: .v3_12)
+    private static let v3_13 = PyRepr(version: .v3_13)
 
     /// Whether this release's `repr()` has a Unicode table for its text strings (always, for the
     /// releases PycKit knows; false would mean non-ASCII text is escaped wholesale).

@@ -25,8 +25,8 @@ final class LiftScratch {
 
     /// The buffers, emptied (their memory kept); hand them back with ``give(_:)``.
     func take() -> Buffers {
-        var b = buffers
-        buffers = Buffers()
+        var b = Buffers()
+        swap(&b, &buffers)  // moved, not copied: no retain of each array
         b.folded.removeAll(keepingCapacity: true)
         b.indexAt.removeAll(keepingCapacity: true)
         b.jumpTarget.removeAll(keepingCapacity: true)
@@ -35,18 +35,20 @@ final class LiftScratch {
         return b
     }
 
-    func give(_ b: Buffers) { buffers = b }
+    func give(_ b: inout Buffers) { swap(&b, &buffers) }
 }
 
 /// One instruction with its prefixes folded, as found in `co_code`.
 struct FoldedInstruction {
     /// Offset of the first EXTENDED_ARG prefix (or of the opcode when there is none).
     var start: Int
-    /// The opcode itself (the last concrete instruction of the group).
-    var op: ConcreteInstruction
+    /// Offset of the opcode itself (the last code unit group of the instruction).
+    var offset: Int
+    var opcode: UInt8
     /// The argument bits of the prefixes and the opcode, concatenated.
     var value: Int
     var prefixes: Int
+    /// Bytes from `start` to the next instruction: prefixes, the opcode and its cache units.
     var size: Int
 }
 
@@ -67,7 +69,107 @@ struct Lifter {
         BytecodeError(kind, at: offset, in: codeName)
     }
 
-    func fold(_ concrete: [ConcreteInstruction], into out: inout [FoldedInstruction]) throws(BytecodeError) {
+    /// Decodes `co_code` and folds EXTENDED_ARG prefixes in one pass, straight into `out`. Bad code
+    /// throws exactly what ``PythonVersion/decodeInstructions(_:)`` and then ``foldChecked(_:into:)``
+    /// would: on any irregularity the slower two-step path runs again to find it.
+    func fold(_ bytes: [UInt8], into out: inout [FoldedInstruction]) throws(BytecodeError) {
+        let traits = version.instructionTraits
+        let ext = traits.extendedArg
+        let n = bytes.count
+        var regular = true
+        switch version.instructionLayout {
+        case .wordcode:
+            guard n % 2 == 0 else {
+                regular = false
+                break
+            }
+            out.reserveCapacity(n / 2)
+            regular = bytes.withUnsafeBufferPointer { b in
+                traits.cacheEntries.withUnsafeBufferPointer { cacheEntries in
+                    var start = -1
+                    var value = 0
+                    var prefixes = 0
+                    var i = 0
+                    while i < n {
+                        let op = b[i]
+                        if start < 0 { start = i }
+                        value = (value << 8) | Int(b[i + 1])
+                        let end = i + 2 + 2 * Int(cacheEntries[Int(op)])
+                        if end > n { return false }
+                        if op == ext {
+                            prefixes += 1
+                            // CPython writes at most 3 prefixes (32-bit arguments).
+                            if prefixes > 3 { return false }
+                            i = end
+                            continue
+                        }
+                        out.append(
+                            FoldedInstruction(
+                                start: start, offset: i, opcode: op, value: value, prefixes: prefixes, size: end - start
+                            ))
+                        start = -1
+                        value = 0
+                        prefixes = 0
+                        i = end
+                    }
+                    return start < 0
+                }
+            }
+        case .variableLength:
+            out.reserveCapacity(n / 2)
+            regular = bytes.withUnsafeBufferPointer { b in
+                traits.hasArgument.withUnsafeBufferPointer { hasArgument in
+                    var start = -1
+                    var value = 0
+                    var prefixes = 0
+                    var i = 0
+                    while i < n {
+                        let op = b[i]
+                        if start < 0 { start = i }
+                        var end = i + 1
+                        if hasArgument[Int(op)] {
+                            end = i + 3
+                            if end > n { return false }
+                            value = (value << 16) | (Int(b[i + 1]) | Int(b[i + 2]) << 8)
+                        } else {
+                            value <<= 16
+                        }
+                        if op == ext {
+                            prefixes += 1
+                            // CPython 2.7 writes at most 1 prefix.
+                            if prefixes > 1 { return false }
+                            i = end
+                            continue
+                        }
+                        out.append(
+                            FoldedInstruction(
+                                start: start, offset: i, opcode: op, value: value, prefixes: prefixes, size: end - start
+                            ))
+                        start = -1
+                        value = 0
+                        prefixes = 0
+                        i = end
+                    }
+                    return start < 0
+                }
+            }
+        }
+        if regular { return }
+        out.removeAll(keepingCapacity: true)
+        let concrete: [ConcreteInstruction]
+        do {
+            concrete = try version.decodeInstructions(bytes)
+        } catch {
+            var e = error
+            e.codeName = codeName
+            throw fail(.concrete(e), at: e.offset)
+        }
+        try foldChecked(concrete, into: &out)
+    }
+
+    /// The two-step fold of decoded instructions, with its errors (at most 3 prefixes, 1 in 2.7; no
+    /// trailing prefix).
+    func foldChecked(_ concrete: [ConcreteInstruction], into out: inout [FoldedInstruction]) throws(BytecodeError) {
         let ext = version.instructionTraits.extendedArg
         let bits = version.instructionLayout == .wordcode ? 8 : 16
         out.reserveCapacity(concrete.count)
@@ -87,7 +189,9 @@ struct Lifter {
                 }
                 continue
             }
-            out.append(FoldedInstruction(start: start, op: ins, value: value, prefixes: prefixes, size: size))
+            out.append(
+                FoldedInstruction(
+                    start: start, offset: ins.offset, opcode: ins.opcode, value: value, prefixes: prefixes, size: size))
             start = -1
             value = 0
             prefixes = 0
@@ -96,21 +200,60 @@ struct Lifter {
         if start >= 0 { throw fail(.targetInsideInstruction(what: "trailing EXTENDED_ARG", offset: start), at: start) }
     }
 
+    /// 3.11+: each instruction's position straight from the location table's entries (no per-unit
+    /// array). False when the table is irregular in any way (a bad entry, wrong coverage, a
+    /// position change inside an instruction); the caller then decodes it unit by unit, which
+    /// throws the exact error.
+    func locationsFast(
+        _ table: [UInt8], firstLine: Int, codeLength: Int, folded: [FoldedInstruction],
+        into positions: inout [SourcePosition]
+    ) -> Bool {
+        guard Int32(exactly: firstLine) != nil else { return false }
+        let unitCount = codeLength / 2
+        return table.withUnsafeBufferPointer { buffer in
+            folded.withUnsafeBufferPointer { folded in
+                positions.withUnsafeMutableBufferPointer { positions in
+                    var cursor = LocationCursor(buffer, firstLine: firstLine)
+                    // The current entry covers units entryStart..<entryEnd.
+                    var entryEnd = 0
+                    var position = SourcePosition.none
+                    do throws(LineTableError) {
+                        var i = 0
+                        for k in folded.indices {
+                            let f = folded[k]
+                            let first = f.start / 2
+                            let end = (f.start + f.size) / 2
+                            while entryEnd <= first {
+                                guard let e = try cursor.next() else { return false }
+                                entryEnd += e.units
+                                position = e.position
+                            }
+                            let p = position
+                            while entryEnd < end {
+                                guard let e = try cursor.next(), e.position == p else { return false }
+                                entryEnd += e.units
+                            }
+                            positions[i] = p
+                            i += 1
+                        }
+                        // The remaining entries must exist, be valid and cover exactly the code.
+                        while let e = try cursor.next() { entryEnd += e.units }
+                    } catch {
+                        return false
+                    }
+                    return entryEnd == unitCount
+                }
+            }
+        }
+    }
+
     func lift() throws(BytecodeError) -> Bytecode {
         guard case .bytes(let bytes) = code.code.value else {
             throw fail(.concrete(ConcreteError(.badField("co_code is not bytes"), at: 0, in: codeName)), at: 0)
         }
-        let concrete: [ConcreteInstruction]
-        do {
-            concrete = try version.decodeInstructions(bytes)
-        } catch {
-            var e = error
-            e.codeName = codeName
-            throw fail(.concrete(e), at: e.offset)
-        }
         var buffers = scratch.take()
-        try fold(concrete, into: &buffers.folded)
-        let folded = buffers.folded
+        try fold(bytes, into: &buffers.folded)
+        var folded = taken(&buffers.folded)
         let codeLength = bytes.count
 
         // Instruction index by start offset.
@@ -137,13 +280,21 @@ struct Lifter {
         swap(&labelAt, &buffers.labelAt)  // unique, so that appending reuses its memory
         labelAt.append(contentsOf: repeatElement(-1, count: folded.count + 1))
         let jumpKinds = version.instructionTraits.jumpKind
-        for (i, f) in folded.enumerated() where jumpKinds[Int(f.op.opcode)] != nil {
-            var op = f.op
-            op.oparg = f.value
-            guard let target = version.jumpTarget(of: op) else { continue }
-            let t = try index(of: target, "jump target of offset \(f.op.offset)")
+        let hasArgument = version.instructionTraits.hasArgument
+        let unit = version.jumpArgumentUnit
+        for (i, f) in folded.enumerated() {
+            // `jumpTarget(of:)` of the opcode with its folded argument.
+            guard let kind = jumpKinds[Int(f.opcode)], hasArgument[Int(f.opcode)] else { continue }
+            let target: Int
+            switch kind {
+            case .absolute: target = f.value * unit
+            case .forward: target = f.start + f.size + f.value * unit
+            case .backward: target = f.start + f.size - f.value * unit
+            }
+            let t = try index(of: target, "jump target of offset \(f.offset)")
             guard t < folded.count else {
-                throw fail(.targetInsideInstruction(what: "jump target of offset \(f.op.offset)", offset: target), at: f.op.offset)
+                throw fail(
+                    .targetInsideInstruction(what: "jump target of offset \(f.offset)", offset: target), at: f.offset)
             }
             jumpTarget[i] = t
             labelAt[t] = -2
@@ -153,7 +304,9 @@ struct Lifter {
             do {
                 entries = try ExceptionTable.decode(table, codeUnitCount: codeLength / 2)
             } catch {
-                throw fail(.concrete(ConcreteError(.table("co_exceptiontable: \(error)"), at: error.offset, in: codeName)), at: 0)
+                throw fail(
+                    .concrete(ConcreteError(.table("co_exceptiontable: \(error)"), at: error.offset, in: codeName)),
+                    at: 0)
             }
         }
         // (instruction index, entry) in code order: entries are sorted and never overlap.
@@ -166,7 +319,8 @@ struct Lifter {
             let t = try index(of: e.endOffset, "exception entry end")
             let h = try index(of: e.targetOffset, "exception handler")
             guard h < folded.count else {
-                throw fail(.targetInsideInstruction(what: "exception handler", offset: e.targetOffset), at: e.targetOffset)
+                throw fail(
+                    .targetInsideInstruction(what: "exception handler", offset: e.targetOffset), at: e.targetOffset)
             }
             labelAt[h] = -2
             blockStarts.append((s, k))
@@ -178,7 +332,8 @@ struct Lifter {
         }
         for (k, e) in entries.enumerated() {
             blocks.append(
-                bytecode.newTryBlock(handler: Bytecode.Label(id: labelAt[handlerIndex[k]]), depth: e.depth, lasti: e.lasti))
+                bytecode.newTryBlock(
+                    handler: Bytecode.Label(id: labelAt[handlerIndex[k]]), depth: e.depth, lasti: e.lasti))
         }
 
         // Line information.
@@ -191,58 +346,71 @@ struct Lifter {
             do {
                 return try decode()
             } catch {
-                throw fail(.concrete(ConcreteError(.table("\(version.lineTableFieldName): \(error)"), at: error.offset, in: codeName)), at: 0)
+                throw fail(
+                    .concrete(
+                        ConcreteError(.table("\(version.lineTableFieldName): \(error)"), at: error.offset, in: codeName)
+                    ), at: 0)
             }
         }
         if case .bytes(let lineBytes) = code.linetable.value {
-                let firstLine = Int(code.firstlineno)
-                switch version.lineTableFormat {
-                case .lnotab(let signed, _):
-                    let lnotab = try table { () throws(LineTableError) in try Lnotab.decode(lineBytes, firstLine: firstLine, signedLineDelta: signed) }
-                    for e in lnotab {
-                        if e.offset >= 0, e.offset < codeLength, indexAt[e.offset] < 0,
-                            let k = folded.firstIndex(where: { $0.op.offset == e.offset && $0.prefixes > 0 })
-                        {
-                            atOpcode.append((k, e.line))
-                            continue
-                        }
-                        markers.append((try index(of: e.offset, "line-table entry"), e.line))
+            let firstLine = Int(code.firstlineno)
+            switch version.lineTableFormat {
+            case .lnotab(let signed, _):
+                let lnotab = try table { () throws(LineTableError) in
+                    try Lnotab.decode(lineBytes, firstLine: firstLine, signedLineDelta: signed)
+                }
+                for e in lnotab {
+                    if e.offset >= 0, e.offset < codeLength, indexAt[e.offset] < 0,
+                        let k = folded.firstIndex(where: { $0.offset == e.offset && $0.prefixes > 0 })
+                    {
+                        atOpcode.append((k, e.line))
+                        continue
                     }
-                    var line = firstLine
-                    var m = 0
-                    var a = 0
-                    for i in folded.indices {
-                        while m < markers.count && markers[m].at == i {
-                            line = markers[m].line
-                            m += 1
-                        }
-                        positions[i] = SourcePosition(line: line, endLine: nil, column: nil, endColumn: nil)
-                        while a < atOpcode.count && atOpcode[a].at == i {
-                            line = atOpcode[a].line
-                            a += 1
-                        }
+                    markers.append((try index(of: e.offset, "line-table entry"), e.line))
+                }
+                var line = firstLine
+                var m = 0
+                var a = 0
+                for i in folded.indices {
+                    while m < markers.count && markers[m].at == i {
+                        line = markers[m].line
+                        m += 1
                     }
-                case .linetable310:
-                    let ranges = try table { () throws(LineTableError) in try LineTable310.decode(lineBytes, firstLine: firstLine, codeLength: codeLength) }
-                    var r = 0
-                    for (i, f) in folded.enumerated() {
-                        while r < ranges.count && ranges[r].end <= f.start { r += 1 }
-                        guard r < ranges.count, ranges[r].start <= f.start else {
-                            throw fail(.targetInsideInstruction(what: "line range", offset: f.start), at: f.start)
-                        }
-                        // An instruction may span two ranges only when both carry its line
-                        // (3.10 splits long ranges at 254 bytes).
-                        var k = r + 1
-                        while k < ranges.count && ranges[k].start < f.start + f.size {
-                            guard ranges[k].line == ranges[r].line else {
-                                throw fail(.targetInsideInstruction(what: "line range", offset: ranges[k].start), at: f.start)
-                            }
-                            k += 1
-                        }
-                        positions[i] = SourcePosition(line: ranges[r].line, endLine: nil, column: nil, endColumn: nil)
+                    positions[i] = SourcePosition(line: line, endLine: nil, column: nil, endColumn: nil)
+                    while a < atOpcode.count && atOpcode[a].at == i {
+                        line = atOpcode[a].line
+                        a += 1
                     }
-                case .locations:
-                    let units = try table { () throws(LineTableError) in try LocationTable.decode(lineBytes, firstLine: firstLine, codeUnitCount: codeLength / 2) }
+                }
+            case .linetable310:
+                let ranges = try table { () throws(LineTableError) in
+                    try LineTable310.decode(lineBytes, firstLine: firstLine, codeLength: codeLength)
+                }
+                var r = 0
+                for (i, f) in folded.enumerated() {
+                    while r < ranges.count && ranges[r].end <= f.start { r += 1 }
+                    guard r < ranges.count, ranges[r].start <= f.start else {
+                        throw fail(.targetInsideInstruction(what: "line range", offset: f.start), at: f.start)
+                    }
+                    // An instruction may span two ranges only when both carry its line
+                    // (3.10 splits long ranges at 254 bytes).
+                    var k = r + 1
+                    while k < ranges.count && ranges[k].start < f.start + f.size {
+                        guard ranges[k].line == ranges[r].line else {
+                            throw fail(
+                                .targetInsideInstruction(what: "line range", offset: ranges[k].start), at: f.start)
+                        }
+                        k += 1
+                    }
+                    positions[i] = SourcePosition(line: ranges[r].line, endLine: nil, column: nil, endColumn: nil)
+                }
+            case .locations:
+                if !locationsFast(
+                    lineBytes, firstLine: firstLine, codeLength: codeLength, folded: folded, into: &positions)
+                {
+                    let units = try table { () throws(LineTableError) in
+                        try LocationTable.decode(lineBytes, firstLine: firstLine, codeUnitCount: codeLength / 2)
+                    }
                     for (i, f) in folded.enumerated() {
                         let p = units[f.start / 2]
                         for u in (f.start / 2)..<((f.start + f.size) / 2) where units[u] != p {
@@ -251,53 +419,70 @@ struct Lifter {
                         positions[i] = p
                     }
                 }
+            }
         }
 
         // Arguments.
         var args = ArgumentDecoder(version: version, code: code)
         var elements: [Bytecode.Element] = []
-        elements.reserveCapacity(folded.count + folded.count / 4)
+        elements.reserveCapacity(
+            folded.count + bytecode.nextLabel + markers.count + blockStarts.count + blockEnds.count)
         var (nextEnd, nextMarker, nextStart, nextAtOpcode) = (0, 0, 0, 0)
-        for i in 0...folded.count {
-            while nextEnd < blockEnds.count && blockEnds[nextEnd].at == i {
-                elements.append(.tryEnd(blocks[blockEnds[nextEnd].entry]))
-                nextEnd += 1
+        // The per-instruction arrays are read through unsafe buffers (no bounds check per read).
+        try folded.withUnsafeBufferPointer { (folded) throws(BytecodeError) in
+            try jumpTarget.withUnsafeBufferPointer { (jumpTarget) throws(BytecodeError) in
+                try labelAt.withUnsafeBufferPointer { (labelAt) throws(BytecodeError) in
+                    try positions.withUnsafeBufferPointer { (positions) throws(BytecodeError) in
+                        for i in 0...folded.count {
+                            while nextEnd < blockEnds.count && blockEnds[nextEnd].at == i {
+                                elements.append(.tryEnd(blocks[blockEnds[nextEnd].entry]))
+                                nextEnd += 1
+                            }
+                            if labelAt[i] >= 0 { elements.append(.label(Bytecode.Label(id: labelAt[i]))) }
+                            while nextMarker < markers.count && markers[nextMarker].at == i {
+                                elements.append(.setLine(markers[nextMarker].line))
+                                nextMarker += 1
+                            }
+                            while nextStart < blockStarts.count && blockStarts[nextStart].at == i {
+                                elements.append(.tryBegin(blocks[blockStarts[nextStart].entry]))
+                                nextStart += 1
+                            }
+                            guard i < folded.count else { break }
+                            var linesAtOpcode: [Int] = []
+                            while nextAtOpcode < atOpcode.count && atOpcode[nextAtOpcode].at == i {
+                                linesAtOpcode.append(atOpcode[nextAtOpcode].line)
+                                nextAtOpcode += 1
+                            }
+                            let f = folded[i]
+                            let argument: Bytecode.Argument
+                            if jumpTarget[i] >= 0 {
+                                argument = .label(Bytecode.Label(id: labelAt[jumpTarget[i]]))
+                            } else {
+                                argument = try args.decode(opcode: f.opcode, value: f.value, offset: f.offset, in: code)
+                            }
+                            elements.append(
+                                .instruction(
+                                    Bytecode.Instruction(
+                                        opcode: f.opcode, argument: argument, position: positions[i],
+                                        extendedArgFloor: f.prefixes,
+                                        setLinesAtOpcode: linesAtOpcode)))
+                        }
+                    }
+                }
             }
-            if labelAt[i] >= 0 { elements.append(.label(Bytecode.Label(id: labelAt[i]))) }
-            while nextMarker < markers.count && markers[nextMarker].at == i {
-                elements.append(.setLine(markers[nextMarker].line))
-                nextMarker += 1
-            }
-            while nextStart < blockStarts.count && blockStarts[nextStart].at == i {
-                elements.append(.tryBegin(blocks[blockStarts[nextStart].entry]))
-                nextStart += 1
-            }
-            guard i < folded.count else { break }
-            var linesAtOpcode: [Int] = []
-            while nextAtOpcode < atOpcode.count && atOpcode[nextAtOpcode].at == i {
-                linesAtOpcode.append(atOpcode[nextAtOpcode].line)
-                nextAtOpcode += 1
-            }
-            let f = folded[i]
-            let argument: Bytecode.Argument
-            if jumpTarget[i] >= 0 {
-                argument = .label(Bytecode.Label(id: labelAt[jumpTarget[i]]))
-            } else {
-                argument = try args.decode(opcode: f.op.opcode, value: f.value, offset: f.op.offset)
-            }
-            elements.append(
-                .instruction(
-                    Bytecode.Instruction(
-                        opcode: f.op.opcode, argument: argument, position: positions[i], extendedArgFloor: f.prefixes,
-                        setLinesAtOpcode: linesAtOpcode)))
         }
         guard nextEnd == blockEnds.count, nextStart == blockStarts.count, nextMarker == markers.count else {
             throw fail(.marker("exception-table entries out of order or overlapping"), at: 0)
         }
-        bytecode.elements = elements
-        buffers = LiftScratch.Buffers(
-            folded: folded, indexAt: indexAt, jumpTarget: jumpTarget, labelAt: labelAt, positions: positions)
-        scratch.give(buffers)  // the nested code objects reuse them
+        swap(&bytecode.elements, &elements)
+        // Swapped back, not assigned: a local still holding a buffer would make it shared, and the
+        // nested code objects would then allocate fresh ones instead of reusing it.
+        swap(&buffers.folded, &folded)
+        swap(&buffers.indexAt, &indexAt)
+        swap(&buffers.jumpTarget, &jumpTarget)
+        swap(&buffers.labelAt, &labelAt)
+        swap(&buffers.positions, &positions)
+        scratch.give(&buffers)  // the nested code objects reuse them
 
         // Constants, nested code lifted.
         var constants: [Bytecode.Constant] = []
@@ -320,7 +505,6 @@ struct Lifter {
 struct ArgumentDecoder {
     let shapes: [ArgumentShape]
     let known: [Bool]
-    let code: CodeObject
     let usesLocalsPlus: Bool
     let consts: Int
 
@@ -340,41 +524,38 @@ struct ArgumentDecoder {
             for o in items { texts.append(o.value.text ?? "") }
             self.free = free
             let keys = items.map { NameTable.key($0) }
-            resolves = free.isEmpty ? firstOccurrences(keys) : firstOccurrences(keys.indices.map { CellKey(name: keys[$0], free: free[$0]) })
+            resolves =
+                free.isEmpty
+                ? firstOccurrences(keys)
+                : firstOccurrences(keys.indices.map { CellKey(name: keys[$0], free: free[$0]) })
         }
     }
-    private var names: Table? = nil
-    private var locals: Table? = nil
+    // The tables, each decoded when an argument first needs it (stored, not optional, so that
+    // reading one slot never copies a table).
+    private var names = Table()
+    private var locals = Table()
     /// Per cell-or-free index: the name and whether it is free (3.11+: every slot of
     /// `co_localsplusnames`).
-    private var cells: Table? = nil
+    private var cells = Table()
+    private var haveNames = false
+    private var haveLocals = false
+    private var haveCells = false
 
+    /// The tables are those of the code object each ``decode(opcode:value:offset:in:)`` call passes
+    /// (always the same one: a parameter, not a stored copy of the code object).
     init(version: PythonVersion, code: CodeObject) {
         let traits = version.editingTraits
         shapes = traits.shapes
         known = traits.known
-        self.code = code
         usesLocalsPlus = version.usesLocalsPlus
         consts = code.constants.count
     }
 
-    func fail(_ kind: BytecodeError.Kind, _ offset: Int) -> BytecodeError { BytecodeError(kind, at: offset, in: code.nameText) }
-
-    /// The table of `shape`, decoded on first use.
-    private mutating func prepare(_ shape: ArgumentShape) {
-        switch shape {
-        case .name, .global, .attribute, .superAttribute:
-            if names == nil { names = Table(code.names) }
-        case .local, .localPair:
-            if locals == nil { locals = Table(usesLocalsPlus ? code.localsplusnames : code.varnames) }
-        case .cellOrFree:
-            if cells == nil { cells = cellTable() }
-        case .none, .plain, .jump, .compare, .constant:
-            break
-        }
+    func fail(_ kind: BytecodeError.Kind, _ offset: Int, _ code: CodeObject) -> BytecodeError {
+        BytecodeError(kind, at: offset, in: code.nameText)
     }
 
-    private func cellTable() -> Table {
+    private func cellTable(_ code: CodeObject) -> Table {
         var t: Table
         if usesLocalsPlus {
             var kinds: [UInt8] = []
@@ -384,55 +565,109 @@ struct ArgumentDecoder {
         } else {
             let c = code.cellvars.value.items ?? []
             let f = code.freevars.value.items ?? []
-            t = Table(PyObject(.tuple(c + f)), free: Array(repeating: false, count: c.count) + Array(repeating: true, count: f.count))
+            t = Table(
+                PyObject(.tuple(c + f)),
+                free: Array(repeating: false, count: c.count) + Array(repeating: true, count: f.count))
         }
         return t
     }
 
-    mutating func decode(opcode: UInt8, value: Int, offset: Int) throws(BytecodeError) -> Bytecode.Argument {
-        func pick(_ table: Table?, _ i: Int, _ what: String) throws(BytecodeError) -> String {
-            guard i >= 0 && i < table!.texts.count else { throw fail(.indexOutOfRange(what: what, index: i), offset) }
-            return table!.texts[i]
+    /// The name at slot `i` of `co_names` and whether it resolves back to that slot.
+    private mutating func name(_ i: Int, _ offset: Int, _ code: CodeObject) throws(BytecodeError) -> (String, Bool) {
+        if !haveNames {
+            names = Table(code.names)
+            haveNames = true
         }
-        guard known[Int(opcode)] else { throw fail(.unknownOpcode(opcode), offset) }
-        let shape = shapes[Int(opcode)]
-        prepare(shape)
-        switch shape {
+        guard i >= 0 && i < names.texts.count else {
+            throw fail(.indexOutOfRange(what: "name", index: i), offset, code)
+        }
+        return (names.texts[i], names.resolves[i])
+    }
+
+    /// The local at slot `i` and whether it resolves back to that slot.
+    private mutating func local(_ i: Int, _ offset: Int, _ code: CodeObject) throws(BytecodeError) -> (String, Bool) {
+        if !haveLocals {
+            locals = Table(usesLocalsPlus ? code.localsplusnames : code.varnames)
+            haveLocals = true
+        }
+        guard i >= 0 && i < locals.texts.count else {
+            throw fail(.indexOutOfRange(what: "local", index: i), offset, code)
+        }
+        return (locals.texts[i], locals.resolves[i])
+    }
+
+    mutating func decode(
+        opcode: UInt8, value: Int, offset: Int, in code: CodeObject
+    ) throws(BytecodeError) -> Bytecode.Argument {
+        guard known[Int(opcode)] else { throw fail(.unknownOpcode(opcode), offset, code) }
+        switch shapes[Int(opcode)] {
         case .none: return value == 0 ? .none : .int(value)
         case .plain: return .int(value)
         case .jump: return .int(value)
         case .compare: return .compare(value)
         case .constant:
-            guard value < consts else { throw fail(.indexOutOfRange(what: "constant", index: value), offset) }
+            guard value < consts else { throw fail(.indexOutOfRange(what: "constant", index: value), offset, code) }
             return .constant(value)
         case .name:
-            let n = try pick(names, value, "name")
-            return names!.resolves[value] ? .name(n) : .int(value)
+            let (n, resolves) = try name(value, offset, code)
+            return resolves ? .name(n) : .int(value)
         case .global:
-            let n = try pick(names, value >> 1, "name")
-            return names!.resolves[value >> 1] ? .global(n, pushNull: value & 1 != 0) : .int(value)
+            let (n, resolves) = try name(value >> 1, offset, code)
+            return resolves ? .global(n, pushNull: value & 1 != 0) : .int(value)
         case .attribute:
-            let n = try pick(names, value >> 1, "name")
-            return names!.resolves[value >> 1] ? .attribute(n, method: value & 1 != 0) : .int(value)
+            let (n, resolves) = try name(value >> 1, offset, code)
+            return resolves ? .attribute(n, method: value & 1 != 0) : .int(value)
         case .superAttribute:
-            let n = try pick(names, value >> 2, "name")
-            return names!.resolves[value >> 2]
-                ? .superAttribute(n, twoArguments: value & 2 != 0, method: value & 1 != 0) : .int(value)
+            let (n, resolves) = try name(value >> 2, offset, code)
+            return resolves ? .superAttribute(n, twoArguments: value & 2 != 0, method: value & 1 != 0) : .int(value)
         case .local:
-            let n = try pick(locals, value, "local")
-            return locals!.resolves[value] ? .local(n) : .int(value)
+            let (n, resolves) = try local(value, offset, code)
+            return resolves ? .local(n) : .int(value)
         case .localPair:
-            let a = try pick(locals, value >> 4, "local")
-            let b = try pick(locals, value & 15, "local")
-            return locals!.resolves[value >> 4] && locals!.resolves[value & 15] ? .localPair(a, b) : .int(value)
+            let (a, resolvesA) = try local(value >> 4, offset, code)
+            let (b, resolvesB) = try local(value & 15, offset, code)
+            return resolvesA && resolvesB ? .localPair(a, b) : .int(value)
         case .cellOrFree:
-            guard value >= 0 && value < cells!.texts.count else {
-                throw fail(.indexOutOfRange(what: "cell or free variable", index: value), offset)
+            if !haveCells {
+                cells = cellTable(code)
+                haveCells = true
             }
-            if !cells!.resolves[value] { return .int(value) }
-            return cells!.free[value] ? .free(cells!.texts[value]) : .cell(cells!.texts[value])
+            guard value >= 0 && value < cells.texts.count else {
+                throw fail(.indexOutOfRange(what: "cell or free variable", index: value), offset, code)
+            }
+            if !cells.resolves[value] { return .int(value) }
+            return cells.free[value] ? .free(cells.texts[value]) : .cell(cells.texts[value])
         }
     }
+}
+
+/// For each name (its UTF-8 bytes), whether no earlier name has the same bytes: quadratic for small
+/// tables, an open-addressing table of FNV-1a hashes beyond (no `Set` of arrays).
+func firstOccurrences(_ keys: [[UInt8]]) -> [Bool] {
+    let count = keys.count
+    if count <= 16 {
+        return keys.indices.map { i in !keys[..<i].contains(keys[i]) }
+    }
+    var size = 32
+    while size < 2 * count { size *= 2 }
+    let mask = size - 1
+    var slots = [Int32](repeating: -1, count: size)
+    var out = [Bool](repeating: true, count: count)
+    for i in 0..<count {
+        let key = keys[i]
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in key { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        var slot = Int(truncatingIfNeeded: h ^ (h >> 29)) & mask
+        while slots[slot] >= 0 {
+            if keys[Int(slots[slot])] == key {
+                out[i] = false
+                break
+            }
+            slot = (slot + 1) & mask
+        }
+        if out[i] { slots[slot] = Int32(i) }
+    }
+    return out
 }
 
 /// For each key, whether no earlier key equals it (quadratic for small tables, hashed beyond).

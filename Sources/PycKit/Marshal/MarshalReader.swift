@@ -512,37 +512,40 @@ struct MarshalIndex {
                 index.entries.append(Entry(kind: .code))
                 let c = index.codes.count
                 index.codes.append(Code())
+                // Filled here and stored once: nested code objects append to `codes` meanwhile.
+                var code = Code()
                 for field in index.layout {
                     if field.isInteger {
                         let v = try i32()
                         switch field {
-                        case .argcount: index.codes[c].argcount = v
-                        case .posonlyargcount: index.codes[c].posonlyargcount = v
-                        case .kwonlyargcount: index.codes[c].kwonlyargcount = v
-                        case .nlocals: index.codes[c].nlocals = v
-                        case .stacksize: index.codes[c].stacksize = v
-                        case .flags: index.codes[c].flags = v
-                        default: index.codes[c].firstlineno = v
+                        case .argcount: code.argcount = v
+                        case .posonlyargcount: code.posonlyargcount = v
+                        case .kwonlyargcount: code.kwonlyargcount = v
+                        case .nlocals: code.nlocals = v
+                        case .stacksize: code.stacksize = v
+                        case .flags: code.flags = v
+                        default: code.firstlineno = v
                         }
                     } else {
                         let v = try object(&index, depth: depth + 1)
                         switch field {
-                        case .code: index.codes[c].code = v
-                        case .consts: index.codes[c].consts = v
-                        case .names: index.codes[c].names = v
-                        case .varnames: index.codes[c].varnames = v
-                        case .freevars: index.codes[c].freevars = v
-                        case .cellvars: index.codes[c].cellvars = v
-                        case .localsplusnames: index.codes[c].localsplusnames = v
-                        case .localspluskinds: index.codes[c].localspluskinds = v
-                        case .filename: index.codes[c].filename = v
-                        case .name: index.codes[c].name = v
-                        case .qualname: index.codes[c].qualname = v
-                        case .linetable: index.codes[c].linetable = v
-                        default: index.codes[c].exceptiontable = v
+                        case .code: code.code = v
+                        case .consts: code.consts = v
+                        case .names: code.names = v
+                        case .varnames: code.varnames = v
+                        case .freevars: code.freevars = v
+                        case .cellvars: code.cellvars = v
+                        case .localsplusnames: code.localsplusnames = v
+                        case .localspluskinds: code.localspluskinds = v
+                        case .filename: code.filename = v
+                        case .name: code.name = v
+                        case .qualname: code.qualname = v
+                        case .linetable: code.linetable = v
+                        default: code.exceptiontable = v
                         }
                     }
                 }
+                index.codes[c] = code
                 index.entries[Int(e)] = Entry(kind: .code, complete: true, offset: Int32(c))
                 return e
             default:

@@ -92,7 +92,15 @@ public struct PycHeader: Sendable, Equatable {
     }
 
     public init(bytes: [UInt8]) throws(PycError) {
-        let r: Result<PycHeader, PycError> = bytes.withUnsafeBytes { raw in
+        let r = bytes.withUnsafeBytes { raw in
+            Result { () throws(PycError) -> PycHeader in try PycHeader(raw: raw) }
+        }
+        self = try r.get()
+    }
+
+    /// `init(bytes:)` of bytes in memory.
+    init(raw: UnsafeRawBufferPointer) throws(PycError) {
+        let r: Result<PycHeader, PycError> = {
             var c = ByteReader(raw)
             do throws(MarshalError) {
                 let magic = try c.u16("a magic number")
@@ -124,7 +132,7 @@ public struct PycHeader: Sendable, Equatable {
             } catch {
                 return .failure(.marshal(error))
             }
-        }
+        }()
         self = try r.get()
     }
 

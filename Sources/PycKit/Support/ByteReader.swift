@@ -177,11 +177,24 @@ struct ByteWriter: ~Copyable {
         count += n
     }
 
+    /// Appends `n` bytes from `p`, where at least 32 bytes must be readable when `n` ≤ 32
+    /// (`ByteCursor.copyShort`): one wide copy instead of a call to `memmove` for short runs.
+    @inline(__always) mutating func appendShort(_ p: UnsafeRawPointer, count n: Int) {
+        withCursor(reserving: max(n, 32)) { $0.copyShort(p, count: n) }
+    }
+
     /// Appends a copy of `n` bytes already written, from offset `start`.
     @inline(__always) mutating func appendCopy(from start: Int, count n: Int) {
         precondition(start >= 0 && start + n <= count)
-        reserve(n)
-        (base + count).update(from: base + start, count: n)
+        // With 32 bytes reserved, 32 bytes from `start` lie within the buffer: short copies are
+        // wide (the bytes past `n` that `copyShort` reads are stored past the end, then dropped).
+        reserve(max(n, 32))
+        if n <= 32 {
+            var c = ByteCursor(base + count)
+            c.copyShort(base + start, count: n)
+        } else {
+            (base + count).update(from: base + start, count: n)
+        }
         count += n
     }
 

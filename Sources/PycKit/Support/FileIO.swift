@@ -52,6 +52,36 @@ public enum FileIO {
         return out
     }
 
+    /// Reads a whole file into the start of `buffer` and returns its size. The buffer only ever
+    /// grows (what follows the file's bytes is left over): reading many files through one buffer
+    /// neither allocates nor clears memory once it has grown.
+    public static func read(_ path: String, into buffer: inout [UInt8]) throws(FileIO.Error) -> Int {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Error(message: "cannot open: \(errnoText())") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw Error(message: "cannot stat: \(errnoText())") }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw Error(message: "is a directory") }
+        // Room for the size reported plus one chunk, so that reading to the end normally takes a
+        // second `read` returning 0 and no growth; files that grow or report no size take more.
+        var filled = 0
+        var room = max(Int(st.st_size), 0) + 4096
+        while true {
+            if buffer.count < filled + room {
+                buffer.append(contentsOf: repeatElement(0, count: filled + room - buffer.count))
+            }
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Error(message: "cannot read: \(errnoText())")
+            }
+            if n == 0 { break }
+            filled += n
+            if filled == buffer.count { room = max(room, 1 << 16) }
+        }
+        return filled
+    }
+
     /// Writes `bytes` to a temporary file beside `path`, then renames it into place, so `path` is
     /// either the old file or the complete new one, never a partial write.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(FileIO.Error) {
@@ -131,11 +161,19 @@ public enum FileIO {
                 }
                 if name == "." || name == ".." { continue }
                 let childRel = rel.isEmpty ? name : rel + "/" + name
-                var st = stat()
-                guard lstat(root + "/" + childRel, &st) == 0 else { continue }
-                if (st.st_mode & S_IFMT) == S_IFDIR {
+                // The entry's type from the directory itself where the file system gives it
+                // (no `lstat` per entry); `lstat` otherwise. Links are neither.
+                var isDirectory = entry.pointee.d_type == UInt8(DT_DIR)
+                var isRegular = entry.pointee.d_type == UInt8(DT_REG)
+                if entry.pointee.d_type == UInt8(DT_UNKNOWN) {
+                    var st = stat()
+                    guard lstat(root + "/" + childRel, &st) == 0 else { continue }
+                    isDirectory = (st.st_mode & S_IFMT) == S_IFDIR
+                    isRegular = (st.st_mode & S_IFMT) == S_IFREG
+                }
+                if isDirectory {
                     pending.append(childRel)
-                } else if (st.st_mode & S_IFMT) == S_IFREG && name.hasSuffix(suffix) {
+                } else if isRegular && name.hasSuffix(suffix) {
                     out.append(childRel)
                 }
             }

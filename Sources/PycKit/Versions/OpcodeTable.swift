@@ -621,10 +621,14 @@ enum OpcodeRowParser {
             }
             guard fields.count == 8 else { fail("expected 8 fields") }
             guard let code = FormulaScanner.decimal(fields[0]) else { fail("bad code") }
-            let kinds: [String: OpcodeInfo.Kind] = [
-                "real": .real, "pseudo": .pseudo, "instrumented": .instrumented, "specialized": .specialized,
-            ]
-            guard let kind = kinds[fields[2]] else { fail("bad kind") }
+            let kind: OpcodeInfo.Kind
+            switch fields[2] {
+            case "real": kind = .real
+            case "pseudo": kind = .pseudo
+            case "instrumented": kind = .instrumented
+            case "specialized": kind = .specialized
+            default: fail("bad kind")
+            }
             guard fields[3] == "arg" || fields[3] == "-" else { fail("bad argument flag") }
             var categories: OpcodeInfo.ArgumentCategories = []
             if fields[4] != "-" {
@@ -678,12 +682,17 @@ enum OpcodeRowParser {
     }
 
     /// The non-blank lines with their 1-based numbers, comments (`#` to the end) removed, split at blanks.
+    /// Splits the UTF-8 bytes, not characters: the tables are parsed when a release is first used,
+    /// which for one small file is most of a `pyckit dis` run.
     private static func lines(_ text: String) -> [(Int, [String])] {
         var result: [(Int, [String])] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
-            let fields = content.split(separator: " ").map(String.init)
-            if !fields.isEmpty { result.append((index + 1, fields)) }
+        var text = text
+        text.withUTF8 { bytes in
+            for (index, line) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+                let content = line.prefix { $0 != UInt8(ascii: "#") }
+                let fields = content.split(separator: 0x20).map { String(decoding: $0, as: UTF8.self) }
+                if !fields.isEmpty { result.append((index + 1, fields)) }
+            }
         }
         return result
     }

@@ -182,11 +182,24 @@ final class EditingTraits: Sendable {
         known = (0..<256).map { table[UInt8($0)] != nil }
     }
 
-    static let all: [EditingTraits] = PythonVersion.all.map { EditingTraits($0) }
+    /// The traits of `version`, built on first use (see `InstructionTraits.of`).
+    static func of(_ version: PythonVersion) -> EditingTraits {
+        version.select(v2_7, v3_6, v3_7, v3_8, v3_9, v3_10, v3_11, v3_12, v3_13)
+    }
+
+    private static let v2_7 = EditingTraits(.v2_7)
+    private static let v3_6 = EditingTraits(.v3_6)
+    private static let v3_7 = EditingTraits(.v3_7)
+    private static let v3_8 = EditingTraits(.v3_8)
+    private static let v3_9 = EditingTraits(.v3_9)
+    private static let v3_10 = EditingTraits(.v3_10)
+    private static let v3_11 = EditingTraits(.v3_11)
+    private static let v3_12 = EditingTraits(.v3_12)
+    private static let v3_13 = EditingTraits(.v3_13)
 }
 
 extension PythonVersion {
-    var editingTraits: EditingTraits { EditingTraits.all[index] }
+    var editingTraits: EditingTraits { EditingTraits.of(self) }
 
     /// The symbolic shape of `opcode`'s argument in this version.
     public func argumentShape(opcode: UInt8) -> ArgumentShape { editingTraits.shapes[Int(opcode)] }

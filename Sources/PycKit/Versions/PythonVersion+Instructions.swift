@@ -9,10 +9,10 @@ extension PythonVersion {
     }
 
     /// The opcode table generated from this version's interpreter.
-    public var opcodes: OpcodeTable { InstructionTraits.all[index].opcodes }
+    public var opcodes: OpcodeTable { instructionTraits.opcodes }
 
     /// Per-version facts the instruction decoder consults on its hot path.
-    var instructionTraits: InstructionTraits { InstructionTraits.all[index] }
+    var instructionTraits: InstructionTraits { InstructionTraits.of(self) }
 
     /// How instructions are laid out in `co_code` (formats.md §3.1–3.2).
     public var instructionLayout: InstructionLayout { major == 2 ? .variableLength : .wordcode }
@@ -55,14 +55,26 @@ final class InstructionTraits: Sendable {
     let cacheEntries: [UInt8]
     let jumpKind: [JumpKind?]
     let extendedArg: UInt8
+    /// Per opcode, what the decoder reads of `hasArgument` and `cacheEntries` in one byte:
+    /// `hasArgumentBit` or'ed with the cache entry count (below 128 in every release).
+    let decodeUnits: [UInt8]
+    static let hasArgumentBit: UInt8 = 0x80
+    /// The version's `instructionLayout`, `jumpArgumentUnit`, `noArgumentOpcodeResetsExtendedArg`
+    /// and `foldedArgumentIsSigned32`, for the decoder.
+    let layout: InstructionLayout
+    let jumpUnit: Int
+    let noArgumentOpcodeResetsExtendedArg: Bool
+    let foldedArgumentIsSigned32: Bool
 
     init(_ version: PythonVersion) {
         guard let table = OpcodeTable.forVersion(major: version.major, minor: version.minor) else {
             preconditionFailure("no opcode table for \(version)")  // every PythonVersion has one
         }
         opcodes = table
-        hasArgument = (0..<256).map { table.hasArgument(opcode: UInt8($0)) }
-        cacheEntries = (0..<256).map { UInt8(table.cacheEntries(opcode: UInt8($0))) }
+        let hasArgument = (0..<256).map { table.hasArgument(opcode: UInt8($0)) }
+        let cacheEntries = (0..<256).map { UInt8(clamping: table.cacheEntries(opcode: UInt8($0))) }
+        self.hasArgument = hasArgument
+        self.cacheEntries = cacheEntries
         jumpKind = (0..<256).map { byte -> JumpKind? in
             guard let info = table[UInt8(byte)] else { return nil }
             if info.categories.contains(.jabs) { return .absolute }
@@ -73,7 +85,29 @@ final class InstructionTraits: Sendable {
             return nil
         }
         extendedArg = table.extendedArg
+        decodeUnits = (0..<256).map { op in
+            precondition(cacheEntries[op] < 0x80, "\(version): too many cache entries for opcode \(op)")
+            return (hasArgument[op] ? Self.hasArgumentBit : 0) | cacheEntries[op]
+        }
+        layout = version.instructionLayout
+        jumpUnit = version.jumpArgumentUnit
+        noArgumentOpcodeResetsExtendedArg = version.noArgumentOpcodeResetsExtendedArg
+        foldedArgumentIsSigned32 = version.foldedArgumentIsSigned32
     }
 
-    static let all: [InstructionTraits] = PythonVersion.all.map { InstructionTraits($0) }
+    /// The traits of `version`, built on first use: a run over one release's files parses no
+    /// other release's opcode table.
+    static func of(_ version: PythonVersion) -> InstructionTraits {
+        version.select(v2_7, v3_6, v3_7, v3_8, v3_9, v3_10, v3_11, v3_12, v3_13)
+    }
+
+    private static let v2_7 = InstructionTraits(.v2_7)
+    private static let v3_6 = InstructionTraits(.v3_6)
+    private static let v3_7 = InstructionTraits(.v3_7)
+    private static let v3_8 = InstructionTraits(.v3_8)
+    private static let v3_9 = InstructionTraits(.v3_9)
+    private static let v3_10 = InstructionTraits(.v3_10)
+    private static let v3_11 = InstructionTraits(.v3_11)
+    private static let v3_12 = InstructionTraits(.v3_12)
+    private static let v3_13 = InstructionTraits(.v3_13)
 }

@@ -32,6 +32,27 @@ public struct PythonVersion: Hashable, Sendable, Comparable, CustomStringConvert
         .v2_7, .v3_6, .v3_7, .v3_8, .v3_9, .v3_10, .v3_11, .v3_12, .v3_13,
     ]
 
+    /// This release's value among one per release, oldest first as in `all`. Only the chosen
+    /// argument is evaluated, so passing `static let`s builds each release's tables on first use.
+    @inline(__always)
+    func select<T>(
+        _ v2_7: @autoclosure () -> T, _ v3_6: @autoclosure () -> T, _ v3_7: @autoclosure () -> T,
+        _ v3_8: @autoclosure () -> T, _ v3_9: @autoclosure () -> T, _ v3_10: @autoclosure () -> T,
+        _ v3_11: @autoclosure () -> T, _ v3_12: @autoclosure () -> T, _ v3_13: @autoclosure () -> T
+    ) -> T {
+        switch (major, minor) {
+        case (2, _): return v2_7()
+        case (3, 6): return v3_6()
+        case (3, 7): return v3_7()
+        case (3, 8): return v3_8()
+        case (3, 9): return v3_9()
+        case (3, 10): return v3_10()
+        case (3, 11): return v3_11()
+        case (3, 12): return v3_12()
+        default: return v3_13()
+        }
+    }
+
     /// "3.11".
     public var description: String { "\(major).\(minor)" }
 
