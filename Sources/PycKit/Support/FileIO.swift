@@ -12,17 +12,30 @@ public enum FileIO {
         public var description: String { message }
     }
 
-    /// Reads a whole file.
-    public static func read(_ path: String) throws(FileIO.Error) -> [UInt8] {
+    /// Opens `path` for reading (not a directory): the descriptor, which the caller closes, and
+    /// the size `fstat` reports (0 when it reports none).
+    private static func openForReading(_ path: String) throws(FileIO.Error) -> (fd: Int32, size: Int) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw Error(message: "cannot open: \(errnoText())") }
-        defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw Error(message: "cannot stat: \(errnoText())") }
-        if (st.st_mode & S_IFMT) == S_IFDIR { throw Error(message: "is a directory") }
+        guard fstat(fd, &st) == 0 else {
+            let message = "cannot stat: \(errnoText())"
+            close(fd)
+            throw Error(message: message)
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw Error(message: "is a directory")
+        }
+        return (fd, max(Int(st.st_size), 0))
+    }
+
+    /// Reads a whole file.
+    public static func read(_ path: String) throws(FileIO.Error) -> [UInt8] {
+        let (fd, size) = try openForReading(path)
+        defer { close(fd) }
         // Read straight into the array when the size is known; fall back to chunks for files
         // that grow or report no size (pipes, /proc).
-        let size = max(Int(st.st_size), 0)
         var filled = 0
         var failure: Int32 = 0
         var out = [UInt8](unsafeUninitializedCapacity: size) { buf, count in
@@ -56,16 +69,12 @@ public enum FileIO {
     /// grows (what follows the file's bytes is left over): reading many files through one buffer
     /// neither allocates nor clears memory once it has grown.
     public static func read(_ path: String, into buffer: inout [UInt8]) throws(FileIO.Error) -> Int {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw Error(message: "cannot open: \(errnoText())") }
+        let (fd, size) = try openForReading(path)
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw Error(message: "cannot stat: \(errnoText())") }
-        if (st.st_mode & S_IFMT) == S_IFDIR { throw Error(message: "is a directory") }
         // Room for the size reported plus one chunk, so that reading to the end normally takes a
         // second `read` returning 0 and no growth; files that grow or report no size take more.
         var filled = 0
-        var room = max(Int(st.st_size), 0) + 4096
+        var room = size + 4096
         while true {
             if buffer.count < filled + room {
                 buffer.append(contentsOf: repeatElement(0, count: filled + room - buffer.count))
