@@ -184,7 +184,8 @@ struct InstructionDecoder {
         guard i < n else { return nil }
         let op = code[i]
         if wordcode {
-            // `n` is even, so the argument byte is there.
+            // `n` is even, so the argument byte is there; `i` < `n` and at most 127 cache units
+            // follow, so the wrapping arithmetic below never wraps.
             let raw = code[i &+ 1]
             let unit = units[Int(op)]
             var oparg: Int? = nil
@@ -192,17 +193,18 @@ struct InstructionDecoder {
                 var a = Int(raw) | extended
                 if signed { a = Int(Int32(truncatingIfNeeded: a)) }
                 oparg = a
-                extended = op == extendedArg ? (a << 8) & 0xFFFF_FFFF_FF : 0
+                extended = op == extendedArg ? (a &<< 8) & 0xFFFF_FFFF_FF : 0
             } else if resets {
                 extended = 0
             }
             let caches = Int(unit & ~InstructionTraits.hasArgumentBit)
-            guard i + 2 + 2 * caches <= n else {
+            let end = i &+ 2 &+ caches &<< 1
+            guard end <= n else {
                 error = ConcreteError(.truncatedInstruction(opcode: op), at: i)
                 offset = n
                 return nil
             }
-            offset = i + 2 + 2 * caches
+            offset = end
             return ConcreteInstruction(offset: i, opcode: op, rawArg: UInt16(raw), oparg: oparg, cacheCount: caches)
         }
         if units[Int(op)] & InstructionTraits.hasArgumentBit != 0 {

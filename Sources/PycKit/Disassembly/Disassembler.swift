@@ -442,14 +442,18 @@ public struct Disassembler: Sendable {
         let stamp = scratch.nextBodyStamp()
         var bodyTable = scratch.bodies
         scratch.bodies = []
+        let digitTable = Self.fourDigits
         withPointers(lineStarts, marks, labelAt) { starts, allMarks, allLabels in
             let marks = UnsafeBufferPointer(rebasing: allMarks[..<markCount])
             let labelAt = UnsafeBufferPointer(rebasing: allLabels[..<labelAtCount])
+            digitTable.withUnsafeBufferPointer { fourDigits in
             bodyTable.withUnsafeMutableBufferPointer { bodies in
                 names.blocks.withUnsafeBytes { blocks in
                     opcodeFacts.withUnsafeBufferPointer { facts in
                         var lineIndex = 0
                         var nextStart = starts.count > 0 ? starts[0].offset : Int.max
+                        // The offset column (marker and offset) from a table, when it is 4 wide.
+                        let tableOffsets = !labels && offsetWidth == 4
                         while let ins = decoder.next() {
                             let offset = ins.offset
                             var startsLine = false
@@ -464,18 +468,44 @@ public struct Disassembler: Sendable {
                             let nameLength = Int(fact.nameLength)
                             let oparg = ins.oparg
                             let isLong = extendedIsLong && pendingExtended
-                            out.withCursor(reserving: lineRoom) { c in
+                            let kind = fact.argumentKind
+                            // The rest of the line (opname onwards) is a function of the opcode and
+                            // argument, except for jumps and 2.7's long arguments: when this code
+                            // object printed it before, it is copied.
+                            var slot = -1
+                            var tag: UInt64 = 0
+                            var copyStart = -1
+                            var copyCount = 0
+                            if let arg = oparg, kind != .jump && !isLong && arg >= 0 && arg < 1 << 24 {
+                                let key = UInt64(opcode) << 24 | UInt64(arg)
+                                let hash = (key &* 0x9E37_79B9_7F4A_7C15) >> (64 - Scratch.bodyBits)
+                                slot = Int(truncatingIfNeeded: hash)
+                                tag = stamp << 32 | key
+                                let known = bodies[slot]
+                                if known.tag == tag {
+                                    copyStart = known.start
+                                    copyCount = known.count
+                                }
+                            }
+                            out.withCursor(reserving: lineRoom &+ copyCount) { c, base in
                                 if showLineno {
                                     if startsLine {
                                         if offset > 0 { c.byte(0x0A) }  // blank line before a new source line
                                         if let l = starts[lineIndex].line {
-                                            c.decimal(l, width: linenoWidth)
+                                            if linenoWidth == 3 && l >= 0 && l < 1000 {
+                                                // The last three characters of the four, then " ".
+                                                c.store4(fourDigits[l] >> 8 | 0x2000_0000, at: 0)
+                                                c.advance(4)
+                                            } else {
+                                                c.decimal(l, width: linenoWidth)
+                                                c.byte(0x20)
+                                            }
                                         } else {
                                             c.spaces(linenoWidth &- 2)
                                             c.byte(0x2D)
                                             c.byte(0x2D)
+                                            c.byte(0x20)
                                         }
-                                        c.byte(0x20)
                                     } else {
                                         c.spaces(linenoWidth &+ 1)
                                     }
@@ -491,8 +521,16 @@ public struct Disassembler: Sendable {
                                     } else {
                                         c.spaces(labelWidth &+ 5)
                                     }
+                                } else if tableOffsets && offset < 10000 {
+                                    // "   " (no current instruction) + " " + ">>" or "  " + " ", the
+                                    // offset in 4 columns, " ".
+                                    c.blank16()
+                                    if offset < marks.count && marks[offset] & Scratch.jumpTarget != 0 {
+                                        c.store4(0x2020_3E3E, at: 4)
+                                    }
+                                    c.store4(fourDigits[offset], at: 7)
+                                    c.advance(12)
                                 } else {
-                                    // "   " (no current instruction) + " " + ">>" or "  " + " "
                                     if offset < marks.count && marks[offset] & Scratch.jumpTarget != 0 {
                                         c.copyShort(Self.targetMark.utf8Start, count: 7)
                                     } else {
@@ -504,29 +542,17 @@ public struct Disassembler: Sendable {
                                 if oparg == nil {
                                     c.copyShort(name, count: strips ? nameLength : max(nameLength, 20))
                                     c.byte(0x0A)
+                                } else if copyStart >= 0 {
+                                    c.copyShort(base + copyStart, count: copyCount)
+                                    c.byte(0x0A)
                                 }
                             }
                             guard let arg = oparg else { continue }
-                            let kind = fact.argumentKind
-                            // The rest of the line is a function of the opcode and argument, except for
-                            // jumps and 2.7's long arguments: when this code object printed it before,
-                            // copy it.
-                            let nameStart = out.count
-                            var slot = -1
-                            var tag: UInt64 = 0
-                            if kind != .jump && !isLong && arg >= 0 && arg < 1 << 24 {
-                                let key = UInt64(opcode) << 24 | UInt64(arg)
-                                let hash = (key &* 0x9E37_79B9_7F4A_7C15) >> (64 - Scratch.bodyBits)
-                                slot = Int(truncatingIfNeeded: hash)
-                                tag = stamp << 32 | key
-                                let known = bodies[slot]
-                                if known.tag == tag {
-                                    out.appendCopy(from: known.start, count: known.count)
-                                    out.append(0x0A)
-                                    pendingExtended = fact.isExtendedArg
-                                    continue
-                                }
+                            if copyStart >= 0 {
+                                pendingExtended = fact.isExtendedArg
+                                continue
                             }
+                            let nameStart = out.count
                             out.withCursor(reserving: 64) { c in
                                 c.copyShort(name, count: max(nameLength, 20))
                                 let width = labels ? 5 &- max(0, nameLength &- 20) : 5
@@ -571,6 +597,7 @@ public struct Disassembler: Sendable {
                     }
                 }
             }
+            }
         }
         scratch.bodies = bodyTable
         if let decodeError = a.decodeError {
@@ -604,6 +631,19 @@ public struct Disassembler: Sendable {
                 out.append(0x0A)
             }
         }
+    }
+
+    /// 0 to 9999 right-justified in four characters, the first in the low byte.
+    static let fourDigits: [UInt32] = (0..<10000).map { v in
+        var word: UInt32 = 0x2020_2020
+        var m = v
+        var shift: UInt32 = 24
+        repeat {
+            word = word & ~(0xFF << shift) | UInt32(0x30 + m % 10) << shift
+            m /= 10
+            shift &-= 8
+        } while m > 0
+        return word
     }
 
     /// `"    >> "`, padded to the 32 bytes `ByteCursor.copyShort` reads.

@@ -198,6 +198,19 @@ struct ByteWriter: ~Copyable {
         count += n
     }
 
+    /// `withCursor` whose body also gets the start of the buffer, to copy bytes already written
+    /// (`ByteCursor.copyShort` from `base + start`, where `start` + `n` ≤ `count`: with 32 bytes
+    /// reserved, 32 bytes from `start` are readable, and what `n` covers lies before the cursor).
+    @inline(__always) mutating func withCursor<R>(
+        reserving maxCount: Int, _ body: (inout ByteCursor, UnsafePointer<UInt8>) -> R
+    ) -> R {
+        reserve(maxCount)
+        var c = ByteCursor(base + count)
+        let r = body(&c, UnsafePointer(base))
+        count = c.position - base
+        return r
+    }
+
     /// Appends `value` in decimal, right-justified with spaces to `width`.
     @inline(__always) mutating func appendDecimal(_ value: Int, width: Int = 0) {
         withCursor(reserving: max(width, 0) + 40) { $0.decimal(value, width: width) }
@@ -286,6 +299,19 @@ struct ByteCursor {
         }
         position += n
     }
+
+    /// Stores 16 spaces from the position without moving it (to be overwritten in part, then
+    /// skipped with `advance`).
+    @inline(__always) func blank16() {
+        UnsafeMutableRawPointer(position).storeBytes(of: SIMD16<UInt8>(repeating: 0x20), as: SIMD16<UInt8>.self)
+    }
+
+    /// Stores four bytes at `position + at`, the first in the low byte, without moving.
+    @inline(__always) func store4(_ v: UInt32, at: Int) {
+        UnsafeMutableRawPointer(position + at).storeBytes(of: v.littleEndian, as: UInt32.self)
+    }
+
+    @inline(__always) mutating func advance(_ n: Int) { position += n }
 
     /// `value` in decimal, right-justified with spaces to `width` (at most 16 spaces of padding
     /// are stored wide, then up to 20 digits and a sign).
