@@ -160,8 +160,16 @@ struct InstructionDecoder {
     private let signed: Bool
     private var offset = 0
     private var extended = 0
+    /// Where decoding stopped early, and the opcode there (-1: odd code length). Plain integers
+    /// keep the decoder trivial to copy; `error` builds the error.
+    private var failure: (offset: Int, opcode: Int)? = nil
+
     /// Why decoding stopped early, if it did.
-    private(set) var error: ConcreteError? = nil
+    var error: ConcreteError? {
+        guard let failure else { return nil }
+        if failure.opcode < 0 { return ConcreteError(.oddCodeLength(code.count), at: failure.offset) }
+        return ConcreteError(.truncatedInstruction(opcode: UInt8(failure.opcode)), at: failure.offset)
+    }
 
     init(_ code: UnsafeBufferPointer<UInt8>, traits: InstructionTraits) {
         self.code = code
@@ -171,7 +179,7 @@ struct InstructionDecoder {
         resets = traits.noArgumentOpcodeResetsExtendedArg
         signed = traits.foldedArgumentIsSigned32
         if wordcode && code.count % 2 != 0 {
-            error = ConcreteError(.oddCodeLength(code.count), at: code.count - 1)
+            failure = (code.count - 1, -1)
             offset = code.count
         }
     }
@@ -200,7 +208,7 @@ struct InstructionDecoder {
             let caches = Int(unit & ~InstructionTraits.hasArgumentBit)
             let end = i &+ 2 &+ caches &<< 1
             guard end <= n else {
-                error = ConcreteError(.truncatedInstruction(opcode: op), at: i)
+                failure = (i, Int(op))
                 offset = n
                 return nil
             }
@@ -209,7 +217,7 @@ struct InstructionDecoder {
         }
         if units[Int(op)] & InstructionTraits.hasArgumentBit != 0 {
             guard i + 3 <= n else {
-                error = ConcreteError(.truncatedInstruction(opcode: op), at: i)
+                failure = (i, Int(op))
                 offset = n
                 return nil
             }

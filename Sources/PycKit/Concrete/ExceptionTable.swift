@@ -95,6 +95,7 @@ public enum ExceptionTable {
             var out: [ExceptionTableEntry] = []
             var i = 0
             let n = b.count
+            out.reserveCapacity(n / 4)  // an entry takes at least four bytes
 
             /// One varint; `entry` is where the entry began (for errors).
             @inline(__always) func varint(_ entry: Int, first: Bool) throws(ExceptionTableError) -> Int {

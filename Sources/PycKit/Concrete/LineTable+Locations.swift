@@ -166,11 +166,15 @@ public enum LocationTable {
             last = line
         }
         var position = 0
+        // Entries that keep the running line change nothing once an entry with that line has
+        // been handled: they are skipped in bulk (`skipSameLineEntries`), their units counted.
         if mergeEqualLines {
             // 3.12+: equal consecutive raw lines (−1: none) merge into one range.
             var pendingStart = -1
             var pendingLine = 0
-            while let e = try cursor.nextLine() {
+            while true {
+                if pendingStart >= 0 && pendingLine == cursor.line { position += 2 * cursor.skipSameLineEntries() }
+                guard let e = try cursor.nextLine() else { break }
                 let start = position
                 position += 2 * e.units
                 let raw = e.code == 15 ? -1 : cursor.line
@@ -181,11 +185,18 @@ public enum LocationTable {
             }
             if pendingStart >= 0 { report(pendingStart, pendingLine) }
         } else {
-            while let e = try cursor.nextLine() {
+            // The line reported for the last entry (−1: none); `Int.min` before the first.
+            var previous = Int.min
+            while true {
+                if previous != Int.min && previous == max(cursor.line, -1) {
+                    position += 2 * cursor.skipSameLineEntries()
+                }
+                guard let e = try cursor.nextLine() else { break }
                 let start = position
                 position += 2 * e.units
                 let raw = e.code == 15 ? -1 : cursor.line
-                report(start, raw < 0 ? -1 : raw)
+                previous = raw < 0 ? -1 : raw
+                report(start, previous)
             }
         }
     }
@@ -361,6 +372,42 @@ struct LocationCursor {
             }
         }
         return try nextLineSlow()
+    }
+
+    /// Skips the entries from the current offset that keep the running line and that
+    /// `nextLine` reads on its fast path without error — short forms (kinds 0–9), one-line
+    /// forms that add 0 (kind 10), long forms of one-byte fields that add 0 (kind 14) — as many
+    /// as follow each other; returns the code units they cover.
+    @inline(__always)
+    mutating func skipSameLineEntries() -> Int {
+        guard let p = base.baseAddress else { return 0 }
+        let n = base.count
+        // A long form's end line is the line plus its second field (below 64 here).
+        let endLineFits = line <= Int(Int32.max) - 63
+        var off = offset
+        var units = 0
+        while off < n {
+            let head = p[off]
+            guard head & 0x80 != 0 else { break }
+            let code = (head >> 3) & 15
+            if code < 10 {
+                guard off &+ 1 < n, p[off &+ 1] & 0x80 == 0 else { break }
+                off &+= 2
+            } else if code == 10 {
+                guard off &+ 2 < n, (p[off &+ 1] | p[off &+ 2]) & 0x80 == 0 else { break }
+                off &+= 3
+            } else if code == 14 && endLineFits {
+                // A line delta of 0 is stored as 0 or 1 (zigzag).
+                guard off &+ 4 < n, p[off &+ 1] & 0xFE == 0, (p[off &+ 2] | p[off &+ 3] | p[off &+ 4]) & 0xC0 == 0
+                else { break }
+                off &+= 5
+            } else {
+                break
+            }
+            units &+= Int(head & 7) &+ 1
+        }
+        offset = off
+        return units
     }
 
     private mutating func nextLineSlow() throws(LineTableError) -> (code: Int, units: Int)? {

@@ -5,11 +5,11 @@ extension Disassembler {
         var out = ByteWriter(capacity: code.codeBytes.count * 40 + 256)
         var problems: [Problem] = []
         var scratch = Scratch()
-        out.append(contentsOf: "{".utf8)
+        out.append("{" as StaticString)
         if let path {
             out.append(contentsOf: "\"path\": ".utf8)
             appendJSONString(path, to: &out)
-            out.append(contentsOf: ", ".utf8)
+            out.append(", " as StaticString)
         }
         out.append(contentsOf: "\"version\": \"\(version)\", \"code\": ".utf8)
         writeJSON(code, to: &out, scratch: &scratch, problems: &problems, depth: 0)
@@ -67,23 +67,23 @@ extension Disassembler {
                     ins, arg: arg, isLong: isLong, code: source, labels: labels, into: &argrepr, problems: &problems)
                 if traits.hasArgument[Int(ins.opcode)] { pendingExtended = ins.opcode == traits.extendedArg }
             } else {
-                out.append(contentsOf: "null".utf8)
+                out.append("null" as StaticString)
             }
             out.append(contentsOf: ", \"argrepr\": ".utf8)
             appendJSONString(String(decoding: argrepr.bytes, as: UTF8.self), to: &out)
             out.append(contentsOf: ", \"jump_target\": ".utf8)
-            if let t = jumpTarget(ins) { appendInt(t, width: 0, to: &out) } else { out.append(contentsOf: "null".utf8) }
+            if let t = jumpTarget(ins) { appendInt(t, width: 0, to: &out) } else { out.append("null" as StaticString) }
             out.append(contentsOf: ", \"is_jump_target\": \(marks.isTarget(ins.offset))".utf8)
             if style.layout == .labels {
                 out.append(contentsOf: ", \"label\": ".utf8)
-                if let l = labels.label(at: ins.offset) { appendInt(l, width: 0, to: &out) } else { out.append(contentsOf: "null".utf8) }
+                if let l = labels.label(at: ins.offset) { appendInt(l, width: 0, to: &out) } else { out.append("null" as StaticString) }
             }
             while startIndex < lineStarts.count && lineStarts[startIndex].offset < ins.offset { startIndex += 1 }
             out.append(contentsOf: ", \"line_start\": ".utf8)
             if startIndex < lineStarts.count && lineStarts[startIndex].offset == ins.offset {
-                if let l = lineStarts[startIndex].line { appendInt(l, width: 0, to: &out) } else { out.append(contentsOf: "null".utf8) }
+                if let l = lineStarts[startIndex].line { appendInt(l, width: 0, to: &out) } else { out.append("null" as StaticString) }
             } else {
-                out.append(contentsOf: "false".utf8)
+                out.append("false" as StaticString)
             }
             // The instruction's own line and, from 3.11, its full position.
             if let positions {
@@ -100,7 +100,7 @@ extension Disassembler {
         }
         out.append(contentsOf: "], \"exception_table\": [".utf8)
         for (n, e) in a.exceptionEntries.enumerated() {
-            if n > 0 { out.append(contentsOf: ", ".utf8) }
+            if n > 0 { out.append(", " as StaticString) }
             out.append(contentsOf: "{\"start\": \(e.startOffset), \"end\": \(e.endOffset), \"target\": \(e.targetOffset), \"depth\": \(e.depth), \"lasti\": \(e.lasti)}".utf8)
         }
         out.append(contentsOf: "], \"nested\": [".utf8)
@@ -108,12 +108,12 @@ extension Disassembler {
         if depth < MarshalReader.maxDepth {
             for c in code.constants {
                 guard case .code(let nested) = c.value else { continue }
-                if !first { out.append(contentsOf: ", ".utf8) }
+                if !first { out.append(", " as StaticString) }
                 first = false
                 writeJSON(nested, to: &out, scratch: &scratch, problems: &problems, depth: depth + 1)
             }
         }
-        out.append(contentsOf: "]}".utf8)
+        out.append("]}" as StaticString)
     }
 }
 

@@ -23,6 +23,11 @@ public struct Disassembler: Sendable {
     }
 
     let names: OpcodeNames
+    /// The version's comparison operators, binary operator symbols and intrinsic names as bytes.
+    let compareNames: [[UInt8]]
+    let binaryOperatorSymbols: [[UInt8]]
+    let intrinsic1Names: [[UInt8]]
+    let intrinsic2Names: [[UInt8]]
     let argumentKinds: [ArgumentKind]
     /// What the printing loop needs of each opcode, in one place.
     let opcodeFacts: [OpcodeFacts]
@@ -39,6 +44,10 @@ public struct Disassembler: Sendable {
         traits = version.instructionTraits
         ops = KnownOpcodes(version.opcodes)
         names = OpcodeNames(version.opcodes)
+        compareNames = version.opcodes.cmpOp.map { Array($0.utf8) }
+        binaryOperatorSymbols = version.opcodes.binaryOps.map { Array($0.symbol.utf8) }
+        intrinsic1Names = version.opcodes.intrinsic1Names.map { Array($0.utf8) }
+        intrinsic2Names = version.opcodes.intrinsic2Names.map { Array($0.utf8) }
         argumentKinds = Self.argumentKinds(style: style, traits: traits, names: names, ops: ops)
         opcodeFacts = (0..<256).map { [names, argumentKinds, traits] op in
             OpcodeFacts(
@@ -134,14 +143,14 @@ public struct Disassembler: Sendable {
         for i in 0..<code.constantCount {
             guard let nested = code.nestedCode(i) else { continue }
             out.append(0x0A)
-            out.append(contentsOf: "Disassembly of ".utf8)
+            out.append("Disassembly of " as StaticString)
             let span = scratch.constSpans[spanBase + i]
             if span >= 0 {
                 out.appendCopy(from: span >> 32, count: span & 0xFFFF_FFFF)
             } else {
                 code.writeConstant(i, repr: repr, to: &out)
             }
-            out.append(contentsOf: ":\n".utf8)
+            out.append(":\n" as StaticString)
             writeRecursive(nested, to: &out, scratch: &scratch, problems: &problems, depth: depth + 1)
         }
     }
@@ -606,28 +615,28 @@ public struct Disassembler: Sendable {
 
         // Exception table.
         if style.printsExceptionTable && !a.exceptionEntries.isEmpty {
-            out.append(contentsOf: "ExceptionTable:\n".utf8)
+            out.append("ExceptionTable:\n" as StaticString)
             for e in a.exceptionEntries {
                 out.append(0x20)
                 out.append(0x20)
                 if labels {
                     out.append(0x4C)
                     out.appendDecimal(labelTable.label(at: e.startOffset) ?? 0)
-                    out.append(contentsOf: " to L".utf8)
+                    out.append(" to L" as StaticString)
                     out.appendDecimal(labelTable.label(at: e.endOffset) ?? 0)
-                    out.append(contentsOf: " -> L".utf8)
+                    out.append(" -> L" as StaticString)
                     out.appendDecimal(labelTable.label(at: e.targetOffset) ?? 0)
                 } else {
                     out.appendDecimal(e.startOffset)
-                    out.append(contentsOf: " to ".utf8)
+                    out.append(" to " as StaticString)
                     out.appendDecimal(e.endOffset - 2)
-                    out.append(contentsOf: " -> ".utf8)
+                    out.append(" -> " as StaticString)
                     out.appendDecimal(e.targetOffset)
                 }
-                out.append(contentsOf: " [".utf8)
+                out.append(" [" as StaticString)
                 out.appendDecimal(e.depth)
                 out.append(0x5D)
-                if e.lasti { out.append(contentsOf: " lasti".utf8) }
+                if e.lasti { out.append(" lasti" as StaticString) }
                 out.append(0x0A)
             }
         }
@@ -644,6 +653,20 @@ public struct Disassembler: Sendable {
             shift &-= 8
         } while m > 0
         return word
+    }
+
+    /// FORMAT_VALUE's description of its argument's low three bits (the first four are also
+    /// CONVERT_VALUE's).
+    static let formatValueDescriptions: [[UInt8]] = (0..<8).map { bits in
+        var s = ["", "str", "repr", "ascii"][bits & 3]
+        if bits & 4 != 0 { s += s.isEmpty ? "with format" : ", with format" }
+        return Array(s.utf8)
+    }
+
+    /// MAKE_FUNCTION's (before 3.13) description of its argument's four flag bits.
+    static let functionFlagDescriptions: [[UInt8]] = (0..<16).map { bits in
+        let flags = ["defaults", "kwdefaults", "annotations", "closure"]
+        return Array(flags.indices.filter { bits & (1 << $0) != 0 }.map { flags[$0] }.joined(separator: ", ").utf8)
     }
 
     /// `"    >> "`, padded to the 32 bytes `ByteCursor.copyShort` reads.
@@ -755,22 +778,22 @@ public struct Disassembler: Sendable {
             _ = name(.names, arg, "name")
         case .loadGlobal:
             let nullStyle = style.nullBitStyle
-            if arg & 1 != 0 && nullStyle == .prefix { out.append(contentsOf: "NULL + ".utf8) }
+            if arg & 1 != 0 && nullStyle == .prefix { out.append("NULL + " as StaticString) }
             let ok = name(.names, arg >> 1, "name")
-            if ok && arg & 1 != 0 && nullStyle == .suffix { out.append(contentsOf: " + NULL".utf8) }
+            if ok && arg & 1 != 0 && nullStyle == .suffix { out.append(" + NULL" as StaticString) }
         case .loadAttribute, .loadSuperAttribute:
             let index = kind == .loadAttribute ? arg >> 1 : arg >> 2
             let prefix = style.nullBitStyle == .prefix
-            if arg & 1 != 0 && prefix { out.append(contentsOf: "NULL|self + ".utf8) }
+            if arg & 1 != 0 && prefix { out.append("NULL|self + " as StaticString) }
             let ok = name(.names, index, "name")
-            if ok && arg & 1 != 0 && !prefix { out.append(contentsOf: " + NULL|self".utf8) }
+            if ok && arg & 1 != 0 && !prefix { out.append(" + NULL|self" as StaticString) }
         case .jump:
             let target = jumpTarget(ins) ?? 0
             if style.layout == .labels {
-                out.append(contentsOf: "to L".utf8)
+                out.append("to L" as StaticString)
                 out.appendDecimal(labels.label(at: target) ?? 0)
             } else {
-                out.append(contentsOf: "to ".utf8)
+                out.append("to " as StaticString)
                 out.appendDecimal(target)
                 if isLong { out.append(0x4C) }
             }
@@ -783,37 +806,35 @@ public struct Disassembler: Sendable {
             _ = name(.locals, arg, "local")
         case .compare:
             let i = arg >> style.compareShift
-            let cmp = traits.opcodes.cmpOp
+            let cmp = compareNames
             guard i >= 0 && i < cmp.count else {
                 problem("offset \(ins.offset): comparison \(i) out of range")
                 return
             }
             if style.compareBoolBit && arg & 16 != 0 {
-                out.append(contentsOf: "bool(\(cmp[i]))".utf8)
+                out.append("bool(" as StaticString)
+                out.append(cmp[i])
+                out.append(0x29)
             } else {
-                out.append(contentsOf: cmp[i].utf8)
+                out.append(cmp[i])
             }
         case .free:
             _ = name(.cells, arg, "cell or free variable")
         case .formatValue:
-            var s = ["", "str", "repr", "ascii"][arg & 3]
-            if arg & 4 != 0 { s += s.isEmpty ? "with format" : ", with format" }
-            out.append(contentsOf: s.utf8)
+            out.append(Self.formatValueDescriptions[arg & 7])
         case .convertValue:
-            if arg >= 0 && arg < 4 { out.append(contentsOf: ["", "str", "repr", "ascii"][arg].utf8) }
+            if arg >= 0 && arg < 4 { out.append(Self.formatValueDescriptions[arg]) }
         case .functionFlags:
-            let flags = ["defaults", "kwdefaults", "annotations", "closure"]
-            let s = flags.indices.filter { arg & (1 << $0) != 0 }.map { flags[$0] }.joined(separator: ", ")
-            out.append(contentsOf: s.utf8)
+            out.append(Self.functionFlagDescriptions[arg & 15])
         case .binaryOperator:
-            let b = traits.opcodes.binaryOps
-            if arg >= 0 && arg < b.count { out.append(contentsOf: b[arg].symbol.utf8) }
+            let b = binaryOperatorSymbols
+            if arg >= 0 && arg < b.count { out.append(b[arg]) }
         case .intrinsic1:
-            let n = traits.opcodes.intrinsic1Names
-            if arg >= 0 && arg < n.count { out.append(contentsOf: n[arg].utf8) }
+            let n = intrinsic1Names
+            if arg >= 0 && arg < n.count { out.append(n[arg]) }
         case .intrinsic2:
-            let n = traits.opcodes.intrinsic2Names
-            if arg >= 0 && arg < n.count { out.append(contentsOf: n[arg].utf8) }
+            let n = intrinsic2Names
+            if arg >= 0 && arg < n.count { out.append(n[arg]) }
         }
     }
 }

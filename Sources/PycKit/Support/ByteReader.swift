@@ -177,6 +177,11 @@ struct ByteWriter: ~Copyable {
         count += n
     }
 
+    /// Appends the UTF-8 of a literal (no `String` in between).
+    @inline(__always) mutating func append(_ s: StaticString) {
+        append(UnsafeRawPointer(s.utf8Start), count: s.utf8CodeUnitCount)
+    }
+
     /// Appends `n` bytes from `p`, where at least 32 bytes must be readable when `n` ≤ 32
     /// (`ByteCursor.copyShort`): one wide copy instead of a call to `memmove` for short runs.
     @inline(__always) mutating func appendShort(_ p: UnsafeRawPointer, count n: Int) {
