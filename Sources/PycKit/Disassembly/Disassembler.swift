@@ -67,6 +67,8 @@ public struct Disassembler: Sendable {
         /// Whether it jumps (`InstructionTraits.jumpKind`), and whether the version defines it.
         var jumps: Bool
         var known: Bool
+        /// Whether the jump-target scan looks at it: it jumps, or the version does not know it.
+        var scanned: Bool { jumps || !known }
     }
 
     // One per release, each built on first use (`PythonVersion.select`).
@@ -205,6 +207,12 @@ public struct Disassembler: Sendable {
 
         static let jumpTarget: UInt8 = 1
         static let labelled: UInt8 = 2
+        /// `write`: the instruction at this offset has been printed, its marker at `markerAt`.
+        static let printed: UInt8 = 4
+
+        /// `write`: per offset, where the ">>" of the instruction printed there goes in the
+        /// output (valid where `marks` has `printed`).
+        var markerAt: [Int] = []
 
         /// The labels (3.13), to look up while the scratch changes.
         var labels: Labels { Labels(labelAt: labelAt, count: labelAtCount, outside: outsideLabels) }
@@ -243,14 +251,19 @@ public struct Disassembler: Sendable {
     /// What `dis` works out about one code object before printing it; line starts, targets
     /// and labels are left in the `Scratch`.
     struct Analysis {
+        /// Set when the analysis decoded the instructions (3.13); where its problem went.
         var decodeError: ConcreteError?
+        var decodeErrorAt: Int
         var exceptionEntries: [ExceptionTableEntry]
         /// 3.13: the number of labels.
         var labelCount: Int
     }
 
+    /// With `scanJumps` false (only when labels are not numbered), jump targets are left to
+    /// the caller: see `write`.
     func analyze<S: DisassemblySource>(
-        _ code: S, bytes: UnsafeBufferPointer<UInt8>, scratch: inout Scratch, problems: inout [Problem]
+        _ code: S, bytes: UnsafeBufferPointer<UInt8>, scratch: inout Scratch, problems: inout [Problem],
+        scanJumps: Bool = true
     ) -> Analysis {
         func problem(_ message: String) {
             problems.append(Problem(codeName: code.nameText, message: message))
@@ -312,23 +325,16 @@ public struct Disassembler: Sendable {
                 outside.append(offset)
             }
         }
+        // Jump targets (`write` marks them itself as it prints, when labels are not numbered).
         var decoder = InstructionDecoder(bytes, traits: traits)
-        let facts = opcodeFacts
-        while let ins = decoder.next() {
-            let op = Int(ins.opcode)
-            let fact = facts[op]
-            if !fact.jumps {
-                // Not a jump: no target to mark (the common case).
-            } else if style.labelsIgnoreExtendedArg {
-                // 2.7 `findlabels`: the raw 16-bit argument, EXTENDED_ARG ignored.
-                if traits.hasArgument[op], let kind = traits.jumpKind[op] {
-                    mark(kind == .absolute ? Int(ins.rawArg) : ins.offset + 3 + Int(ins.rawArg), Scratch.jumpTarget)
-                }
-            } else if traits.jumpKind[op] != nil, let t = jumpTarget(ins) {
-                if t < 0 || t >= n { problem("offset \(ins.offset): jump target \(t) is outside the code") }
-                mark(t, Scratch.jumpTarget)
+        if scanJumps || labels {
+            let facts = opcodeFacts
+            while let ins = decoder.next() {
+                let fact = facts[Int(ins.opcode)]
+                guard fact.scanned, let target = scanInstruction(ins, fact: fact, codeLength: n, problem: problem)
+                else { continue }
+                mark(target, Scratch.jumpTarget)
             }
-            if !fact.known { problem("offset \(ins.offset): opcode \(ins.opcode) is unknown to \(version)") }
         }
         var labelCount = 0
         if labels {
@@ -361,10 +367,35 @@ public struct Disassembler: Sendable {
             scratch.labelAtCount = 0
             for e in exceptionEntries where e.end > e.start { mark(e.targetOffset, Scratch.jumpTarget) }
         }
-        if let error = decoder.error {
+        if let error = decoder.error, scanJumps || labels {
             problems.insert(Problem(codeName: code.nameText, message: error.description), at: decodeErrorAt)
         }
-        return Analysis(decodeError: decoder.error, exceptionEntries: exceptionEntries, labelCount: labelCount)
+        return Analysis(
+            decodeError: decoder.error, decodeErrorAt: decodeErrorAt, exceptionEntries: exceptionEntries,
+            labelCount: labelCount)
+    }
+
+    /// The jump-target scan of one instruction that jumps or that the version does not know
+    /// (`OpcodeFacts.scanned`): the offset to mark, if any; problems (a jump outside the code,
+    /// an unknown opcode) go to `problem`.
+    func scanInstruction(
+        _ ins: ConcreteInstruction, fact: OpcodeFacts, codeLength n: Int, problem: (String) -> Void
+    ) -> Int? {
+        var target: Int? = nil
+        let op = Int(ins.opcode)
+        if !fact.jumps {
+            // Not a jump.
+        } else if style.labelsIgnoreExtendedArg {
+            // 2.7 `findlabels`: the raw 16-bit argument, EXTENDED_ARG ignored.
+            if traits.hasArgument[op], let kind = traits.jumpKind[op] {
+                target = kind == .absolute ? Int(ins.rawArg) : ins.offset + 3 + Int(ins.rawArg)
+            }
+        } else if traits.jumpKind[op] != nil, let t = jumpTarget(ins) {
+            if t < 0 || t >= n { problem("offset \(ins.offset): jump target \(t) is outside the code") }
+            target = t
+        }
+        if !fact.known { problem("offset \(ins.offset): opcode \(ins.opcode) is unknown to \(version)") }
+        return target
     }
 
     /// What `dis.disassemble(code)` prints for one code object, appended to `text`.
@@ -385,9 +416,19 @@ public struct Disassembler: Sendable {
         _ code: S, bytes: UnsafeBufferPointer<UInt8>, to out: inout ByteWriter, scratch: inout Scratch,
         problems: inout [Problem]
     ) {
-        let a = analyze(code, bytes: bytes, scratch: &scratch, problems: &problems)
+        // Without labels, this loop marks jump targets itself: a forward target before its line
+        // is printed, a backward one by writing ">>" into its line (`Scratch.printed`,
+        // `markerAt`). Its problems go where `analyze` would have put them.
+        let scans = style.layout != .labels
+        var a = analyze(code, bytes: bytes, scratch: &scratch, problems: &problems, scanJumps: !scans)
+        let scanProblemsAt = problems.count
+        var scanProblems: [Problem] = []
         let lineStarts = scratch.lineStarts
-        let marks = scratch.marks
+        var marks = scratch.marks
+        scratch.marks = []
+        var markerAt = scratch.markerAt
+        scratch.markerAt = []
+        if scans && markerAt.count < bytes.count { markerAt += repeatElement(0, count: bytes.count - markerAt.count) }
         let markCount = scratch.markCount
         let labelAt = scratch.labelAt
         let labelAtCount = scratch.labelAtCount
@@ -452,10 +493,12 @@ public struct Disassembler: Sendable {
         var bodyTable = scratch.bodies
         scratch.bodies = []
         let digitTable = Self.fourDigits
-        withPointers(lineStarts, marks, labelAt) { starts, allMarks, allLabels in
-            let marks = UnsafeBufferPointer(rebasing: allMarks[..<markCount])
+        let codeLength = bytes.count
+        withPointers(lineStarts, labelAt, digitTable) { starts, allLabels, fourDigits in
             let labelAt = UnsafeBufferPointer(rebasing: allLabels[..<labelAtCount])
-            digitTable.withUnsafeBufferPointer { fourDigits in
+            marks.withUnsafeMutableBufferPointer { allMarks in
+            let marks = UnsafeMutableBufferPointer(rebasing: allMarks[..<markCount])
+            markerAt.withUnsafeMutableBufferPointer { markerAt in
             bodyTable.withUnsafeMutableBufferPointer { bodies in
                 names.blocks.withUnsafeBytes { blocks in
                     opcodeFacts.withUnsafeBufferPointer { facts in
@@ -530,23 +573,29 @@ public struct Disassembler: Sendable {
                                     } else {
                                         c.spaces(labelWidth &+ 5)
                                     }
-                                } else if tableOffsets && offset < 10000 {
-                                    // "   " (no current instruction) + " " + ">>" or "  " + " ", the
-                                    // offset in 4 columns, " ".
-                                    c.blank16()
-                                    if offset < marks.count && marks[offset] & Scratch.jumpTarget != 0 {
-                                        c.store4(0x2020_3E3E, at: 4)
-                                    }
-                                    c.store4(fourDigits[offset], at: 7)
-                                    c.advance(12)
                                 } else {
-                                    if offset < marks.count && marks[offset] & Scratch.jumpTarget != 0 {
-                                        c.copyShort(Self.targetMark.utf8Start, count: 7)
-                                    } else {
-                                        c.spaces(7)
+                                    if scans && offset < markerAt.count {
+                                        marks[offset] |= Scratch.printed
+                                        markerAt[offset] = UnsafePointer(c.position) - base + 4
                                     }
-                                    c.decimal(offset, width: offsetWidth)
-                                    c.byte(0x20)
+                                    if tableOffsets && offset < 10000 {
+                                        // "   " (no current instruction) + " " + ">>" or "  " + " ",
+                                        // the offset in 4 columns, " ".
+                                        c.blank16()
+                                        if offset < marks.count && marks[offset] & Scratch.jumpTarget != 0 {
+                                            c.store4(0x2020_3E3E, at: 4)
+                                        }
+                                        c.store4(fourDigits[offset], at: 7)
+                                        c.advance(12)
+                                    } else {
+                                        if offset < marks.count && marks[offset] & Scratch.jumpTarget != 0 {
+                                            c.copyShort(Self.targetMark.utf8Start, count: 7)
+                                        } else {
+                                            c.spaces(7)
+                                        }
+                                        c.decimal(offset, width: offsetWidth)
+                                        c.byte(0x20)
+                                    }
                                 }
                                 if oparg == nil {
                                     c.copyShort(name, count: strips ? nameLength : max(nameLength, 20))
@@ -555,6 +604,16 @@ public struct Disassembler: Sendable {
                                     c.copyShort(base + copyStart, count: copyCount)
                                     c.byte(0x0A)
                                 }
+                            }
+                            if scans && fact.scanned,
+                                let t = scanInstruction(ins, fact: fact, codeLength: codeLength, problem: {
+                                    scanProblems.append(Problem(codeName: code.nameText, message: $0))
+                                }), t >= 0 && t < marks.count
+                            {
+                                if marks[t] & Scratch.printed != 0 && marks[t] & Scratch.jumpTarget == 0 {
+                                    out.overwrite(at: markerAt[t], 0x3E, 0x3E)
+                                }
+                                marks[t] |= Scratch.jumpTarget
                             }
                             guard let arg = oparg else { continue }
                             if copyStart >= 0 {
@@ -607,8 +666,18 @@ public struct Disassembler: Sendable {
                 }
             }
             }
+            }
         }
         scratch.bodies = bodyTable
+        scratch.marks = marks
+        scratch.markerAt = markerAt
+        if scans {
+            problems.insert(contentsOf: scanProblems, at: scanProblemsAt)
+            if let error = decoder.error {
+                a.decodeError = error
+                problems.insert(Problem(codeName: code.nameText, message: error.description), at: a.decodeErrorAt)
+            }
+        }
         if let decodeError = a.decodeError {
             out.append(contentsOf: ("<pyckit: \(decodeError)>\n".utf8))
         }

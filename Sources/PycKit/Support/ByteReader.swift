@@ -261,6 +261,13 @@ struct ByteWriter: ~Copyable {
     }
 
     /// Drops everything written after the first `n` bytes.
+    /// Overwrites the two bytes written at `at` and `at + 1` (ignored unless both are written).
+    @inline(__always) mutating func overwrite(at: Int, _ a: UInt8, _ b: UInt8) {
+        guard at >= 0 && at + 1 < count else { return }
+        base[at] = a
+        base[at + 1] = b
+    }
+
     @inline(__always) mutating func truncate(to n: Int) {
         if n < count { count = max(0, n) }
     }
