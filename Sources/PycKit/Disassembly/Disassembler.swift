@@ -121,7 +121,7 @@ public struct Disassembler: Sendable {
                 index.codes.withUnsafeBufferPointer { codes in
                     let view = MarshalIndex.View(
                         bytes: raw.baseAddress!, end: raw.baseAddress! + raw.count, entries: entries.baseAddress!,
-                        items: items, codes: codes.baseAddress!,
+                        items: UnsafeBufferPointer(rebasing: items[..<index.itemCount]), codes: codes.baseAddress!,
                         separateLong: header.version.hasSeparateLongType)
                     let code = IndexedCode(
                         view: view, index: Int(entries[Int(root)].offset), usesLocalsPlus: d.style.usesLocalsPlus)

@@ -353,12 +353,16 @@ struct MarshalIndex {
         var linetable: Int32 = -1, exceptiontable: Int32 = -1
     }
 
-    var entries: [Entry] = []
-    /// Container items, each container's contiguous (entry indices).
-    var items: [Int32] = []
+    /// Entries, container items (each container's contiguous, entry indices) and the reference
+    /// table (3.x FLAG_REF slots, or 2.7's interned strings; entry indices). The arrays are
+    /// storage, kept from file to file and grown to fit each input; the counts say how much of
+    /// them the last `read` filled.
+    private(set) var entries: [Entry] = []
+    private(set) var entryCount = 0
+    private(set) var items: [Int32] = []
+    private(set) var itemCount = 0
+    private var refs: [Int32] = []
     var codes: [Code] = []
-    /// The reference table: 3.x FLAG_REF slots, or 2.7's interned strings (entry indices).
-    var refs: [Int32] = []
     var layout: [CodeObject.Field] = []
     var layoutVersion: PythonVersion? = nil
 
@@ -368,24 +372,48 @@ struct MarshalIndex {
     /// Indexes the object at `offset` of `bytes`; returns its entry index (an entry of kind
     /// `.code`), or nil when the input needs `MarshalReader` (see the type's description).
     mutating func read(_ bytes: UnsafeRawBufferPointer, at offset: Int, version: PythonVersion) -> Int32? {
-        entries.removeAll(keepingCapacity: true)
-        items.removeAll(keepingCapacity: true)
+        entryCount = 0
+        itemCount = 0
         codes.removeAll(keepingCapacity: true)
-        refs.removeAll(keepingCapacity: true)
         if layoutVersion != version {
             layout = version.codeLayout
             layoutVersion = version
         }
-        guard bytes.count < Int(Int32.max) else { return nil }
-        var state = State(
-            cursor: ByteReader(bytes, offset: offset), stringTable: version.usesStringTable,
-            separateLong: version.hasSeparateLongType)
-        do throws(Decline) {
-            let root = try state.object(&self, depth: 0)
-            guard entries[Int(root)].kind == .code else { return nil }
-            return root
-        } catch {
-            return nil
+        guard bytes.count < Int(Int32.max), offset >= 0, offset <= bytes.count else { return nil }
+        // Every entry, item and reference takes at least one byte of the input: room for one
+        // each per byte left can never run out (`State` checks all the same).
+        let room = bytes.count - offset + 1
+        if entries.count < room { entries += repeatElement(Entry(kind: .none), count: room - entries.count) }
+        if items.count < room { items += repeatElement(-1, count: room - items.count) }
+        if refs.count < room { refs += repeatElement(-1, count: room - refs.count) }
+        var entryStorage = entries
+        var itemStorage = items
+        var refStorage = refs
+        entries = []
+        items = []
+        refs = []
+        defer {
+            entries = entryStorage
+            items = itemStorage
+            refs = refStorage
+        }
+        return entryStorage.withUnsafeMutableBufferPointer { e in
+            itemStorage.withUnsafeMutableBufferPointer { i in
+                refStorage.withUnsafeMutableBufferPointer { r in
+                    var state = State(
+                        cursor: ByteReader(bytes, offset: offset), stringTable: version.usesStringTable,
+                        separateLong: version.hasSeparateLongType, entries: e, items: i, refs: r)
+                    do throws(Decline) {
+                        let root = try state.object(&self, depth: 0)
+                        entryCount = state.entryCount
+                        itemCount = state.itemCount
+                        guard e[Int(root)].kind == .code else { return nil }
+                        return root
+                    } catch {
+                        return nil
+                    }
+                }
+            }
         }
     }
 
@@ -393,6 +421,38 @@ struct MarshalIndex {
         var cursor: ByteReader
         let stringTable: Bool
         let separateLong: Bool
+        let entries: UnsafeMutableBufferPointer<Entry>
+        let items: UnsafeMutableBufferPointer<Int32>
+        let refs: UnsafeMutableBufferPointer<Int32>
+        var entryCount = 0
+        var itemCount = 0
+        var refCount = 0
+
+        init(
+            cursor: consuming ByteReader, stringTable: Bool, separateLong: Bool, entries: UnsafeMutableBufferPointer<Entry>,
+            items: UnsafeMutableBufferPointer<Int32>, refs: UnsafeMutableBufferPointer<Int32>
+        ) {
+            self.cursor = cursor
+            self.stringTable = stringTable
+            self.separateLong = separateLong
+            self.entries = entries
+            self.items = items
+            self.refs = refs
+        }
+
+        /// Appends an entry; returns its index.
+        @inline(__always) mutating func append(_ e: Entry) throws(Decline) -> Int32 {
+            guard entryCount < entries.count else { throw Decline() }
+            entries[entryCount] = e
+            entryCount &+= 1
+            return Int32(truncatingIfNeeded: entryCount &- 1)
+        }
+
+        @inline(__always) mutating func appendRef(_ e: Int32) throws(Decline) {
+            guard refCount < refs.count else { throw Decline() }
+            refs[refCount] = e
+            refCount &+= 1
+        }
 
         @inline(__always) mutating func u8() throws(Decline) -> UInt8 {
             do { return try cursor.u8("") } catch { throw Decline() }
@@ -422,13 +482,13 @@ struct MarshalIndex {
             let flagged = byte & MarshalType.flagRef != 0
             let type = byte & ~MarshalType.flagRef
             if stringTable && flagged { throw Decline() }
-            let e = Int32(index.entries.count)
+            let e = Int32(truncatingIfNeeded: entryCount)
             switch type {
             case MarshalType.ref where !stringTable, MarshalType.stringRef where stringTable:
                 let i = Int(try i32())
-                guard i >= 0, i < index.refs.count else { throw Decline() }
-                let target = index.refs[i]
-                guard index.entries[Int(target)].complete else { throw Decline() }
+                guard i >= 0, i < refCount else { throw Decline() }
+                let target = refs[i]
+                guard entries[Int(target)].complete else { throw Decline() }
                 return target
             case MarshalType.null, MarshalType.none, MarshalType.false, MarshalType.true,
                 MarshalType.stopIteration, MarshalType.ellipsis:
@@ -442,12 +502,11 @@ struct MarshalIndex {
                 case MarshalType.stopIteration: kind = .stopIteration
                 default: kind = .ellipsis
                 }
-                index.entries.append(Entry(kind: kind, complete: true))
-                return e
+                return try append(Entry(kind: kind, complete: true))
             default:
                 break
             }
-            if flagged { index.refs.append(e) }
+            if flagged { try appendRef(e) }
             // A leaf is complete once read: it is appended whole. A container or code object
             // takes its entry first (entries are numbered in pre-order) and is completed last.
             let leaf: Entry
@@ -473,7 +532,7 @@ struct MarshalIndex {
                 // 2.7: an interned str, appended to the string table.
                 let n = try length()
                 leaf = Entry(kind: .bytes, complete: true, offset: try skip(n), count: Int32(n))
-                index.refs.append(e)
+                try appendRef(e)
             case MarshalType.interned, MarshalType.unicode:
                 let n = try length()
                 let at = try skip(n)
@@ -502,14 +561,15 @@ struct MarshalIndex {
                 case MarshalType.set: (n, kind) = (try length(), .set)
                 default: (n, kind) = (try length(), .frozenset)
                 }
-                index.entries.append(Entry(kind: kind))
-                let first = index.items.count
-                index.items.append(contentsOf: repeatElement(-1, count: n))
-                for k in 0..<n { index.items[first + k] = try object(&index, depth: depth + 1) }
-                index.entries[Int(e)] = Entry(kind: kind, complete: true, offset: Int32(first), count: Int32(n))
+                _ = try append(Entry(kind: kind))
+                let first = itemCount
+                guard n <= items.count - first else { throw Decline() }
+                itemCount += n
+                for k in 0..<n { items[first + k] = try object(&index, depth: depth + 1) }
+                entries[Int(e)] = Entry(kind: kind, complete: true, offset: Int32(first), count: Int32(n))
                 return e
             case MarshalType.code:
-                index.entries.append(Entry(kind: .code))
+                _ = try append(Entry(kind: .code))
                 let c = index.codes.count
                 index.codes.append(Code())
                 // Filled here and stored once: nested code objects append to `codes` meanwhile.
@@ -546,14 +606,13 @@ struct MarshalIndex {
                     }
                 }
                 index.codes[c] = code
-                index.entries[Int(e)] = Entry(kind: .code, complete: true, offset: Int32(c))
+                entries[Int(e)] = Entry(kind: .code, complete: true, offset: Int32(c))
                 return e
             default:
                 // Dicts, text floats, unknown types: the reader's business.
                 throw Decline()
             }
-            index.entries.append(leaf)
-            return e
+            return try append(leaf)
         }
 
         /// Whether every byte is below 0x80, eight at a time.
