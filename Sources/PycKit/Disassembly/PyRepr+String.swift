@@ -22,30 +22,34 @@ extension ReprWriter {
     }
 
     /// Whether every byte is printable ASCII other than `'` and `\`: text that a repr in single
-    /// quotes copies as it is. Eight bytes a step (the exact has-byte tests of "Bit Twiddling
-    /// Hacks": less than 0x20, greater than 0x7E, equal to `'` or `\`).
+    /// quotes copies as it is.
     private static func isPlainWithSingleQuotes(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = p.baseAddress else { return true }
+        return plainEnd(base, from: 0, to: p.count, quote: UInt8(ascii: "'")) == p.count
+    }
+
+    /// The end of the run of plain bytes (`isPlain`) from `i` (up to `n`). Eight bytes a step
+    /// (the exact has-byte tests of "Bit Twiddling Hacks": less than 0x20, greater than 0x7E,
+    /// equal to the quote or `\`), then one at a time.
+    @inline(__always)
+    private static func plainEnd(_ base: UnsafePointer<UInt8>, from i: Int, to n: Int, quote: UInt8) -> Int {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
-        let n = p.count
-        var i = 0
-        while i + 8 <= n {
-            let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+        let quotes = UInt64(quote) &* ones
+        var j = i
+        while j + 8 <= n {
+            let w = UnsafeRawPointer(base + j).loadUnaligned(as: UInt64.self)
             let below = (w &- 0x20 &* ones) & ~w & highs
             let above = ((w &+ ones) | w) & highs
-            let q = w ^ (0x27 &* ones)
+            let q = w ^ quotes
             let b = w ^ (0x5C &* ones)
             let quote = (q &- ones) & ~q & highs
             let backslash = (b &- ones) & ~b & highs
-            if below | above | quote | backslash != 0 { return false }
-            i += 8
+            if below | above | quote | backslash != 0 { break }
+            j += 8
         }
-        while i < n {
-            if !isPlain(base[i], quote: UInt8(ascii: "'")) { return false }
-            i += 1
-        }
-        return true
+        while j < n && isPlain(base[j], quote: quote) { j += 1 }
+        return j
     }
 
     /// One byte that is not plain: `\\`, the quote escaped, `\t` `\n` `\r`, else `\xNN` (control
@@ -107,14 +111,15 @@ extension ReprWriter {
     /// printable. 2.7 escapes every non-ASCII code point the same way.
     mutating func text(_ p: UnsafeBufferPointer<UInt8>) {
         out.append(traits.textPrefix)
-        if Self.isPlainWithSingleQuotes(p), let base = p.baseAddress {
+        if Self.isPlainWithSingleQuotes(p) {
             // No `'`, so `'` quotes it; nothing to escape.
             out.append(UInt8(ascii: "'"))
-            out.append(base, count: p.count)
+            if let base = p.baseAddress { out.append(base, count: p.count) }
             out.append(UInt8(ascii: "'"))
             return
         }
         let table = traits.printable
+        guard let base = p.baseAddress else { return }  // never: text without bytes is plain
         do {
             let q = Self.quote(for: p)
             out.append(q)
@@ -125,7 +130,7 @@ extension ReprWriter {
                 let lead = p[i]
                 if lead < 0x80 {
                     if Self.isPlain(lead, quote: q) {
-                        i += 1
+                        i = Self.plainEnd(base, from: i + 1, to: n, quote: q)
                         continue
                     }
                     if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: p[run..<i])) }
