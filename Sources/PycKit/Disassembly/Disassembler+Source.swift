@@ -39,6 +39,11 @@ protocol DisassemblySource {
     /// `backslashreplace`), the repr of anything else. Returns false, writing nothing, when the
     /// table has no entry `i`.
     func writeName(_ table: Disassembler.NameTable, _ i: Int, repr: PyRepr, to out: inout ByteWriter) -> Bool
+    /// An identity of constant `i` (`table` nil) or of entry `i` of `table`: equal for two
+    /// such entries of code objects of the same file exactly when they are the same object, so
+    /// that what is printed for one is printed for the other. Nil when `i` is out of range, or
+    /// the source cannot tell.
+    func identity(of table: Disassembler.NameTable?, _ i: Int) -> Int32?
 }
 
 // MARK: - The tree
@@ -68,6 +73,8 @@ struct TreeCode: DisassemblySource {
 
     var firstLine: Int { Int(code.firstlineno) }
     var nameText: String { code.nameText }
+
+    func identity(of table: Disassembler.NameTable?, _ i: Int) -> Int32? { nil }
 
     func withCodeBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         code.codeBytes.withUnsafeBufferPointer { body($0) }
@@ -335,26 +342,38 @@ struct IndexedCode: DisassemblySource {
         }
     }
 
+    /// The entry of a name table's item `i`, if it has one.
     @inline(__always)
-    func writeName(_ table: Disassembler.NameTable, _ i: Int, repr: PyRepr, to out: inout ByteWriter) -> Bool {
-        guard i >= 0 else { return false }
-        let e: Int32
+    private func nameEntry(_ table: Disassembler.NameTable, _ i: Int) -> Int32? {
+        guard i >= 0 else { return nil }
         switch table {
         case .names:
-            guard i < names.count else { return false }
-            e = view.items[names.first &+ i]
+            guard i < names.count else { return nil }
+            return view.items[names.first &+ i]
         case .locals:
-            guard i < locals.count else { return false }
-            e = view.items[locals.first &+ i]
+            guard i < locals.count else { return nil }
+            return view.items[locals.first &+ i]
         case .cells:
             if i < cells.count {
-                e = view.items[cells.first &+ i]
+                return view.items[cells.first &+ i]
             } else if i &- cells.count < free.count {
-                e = view.items[free.first &+ i &- cells.count]
+                return view.items[free.first &+ i &- cells.count]
             } else {
-                return false
+                return nil
             }
         }
+    }
+
+    /// The object's entry in the file's index.
+    @inline(__always)
+    func identity(of table: Disassembler.NameTable?, _ i: Int) -> Int32? {
+        guard let table else { return i >= 0 && i < constantCount ? constant(i) : nil }
+        return nameEntry(table, i)
+    }
+
+    @inline(__always)
+    func writeName(_ table: Disassembler.NameTable, _ i: Int, repr: PyRepr, to out: inout ByteWriter) -> Bool {
+        guard let e = nameEntry(table, i) else { return false }
         let x = view.entry(e)
         switch x.kind {
         case .text where x.isASCII && x.count <= 32:

@@ -126,6 +126,7 @@ public struct Disassembler: Sendable {
                     let code = IndexedCode(
                         view: view, index: Int(entries[Int(root)].offset), usesLocalsPlus: d.style.usesLocalsPlus)
                     var problems: [Problem] = []
+                    buffer.scratch.fileStamp = buffer.scratch.nextBodyStamp()
                     d.writeRecursive(code, to: &buffer.out, scratch: &buffer.scratch, problems: &problems, depth: 0)
                     return problems
                 }
@@ -177,17 +178,23 @@ public struct Disassembler: Sendable {
         var labelAtCount = 0
         /// 3.13: labels at offsets outside the code (malformed jumps or exception entries).
         var outsideLabels: [(offset: Int, label: Int)] = []
-        /// The end of an instruction's line (opname onwards) as it was first written, by opcode
-        /// and argument: `bodyBits` bits of a hash pick the slot, `tag` holds the code object's
-        /// stamp and the key. A stamp is never reused while the output holds the spans.
+        /// The end of an instruction's line (opname onwards) as it was first written, by opcode,
+        /// argument and the identity of the object the argument names (`DisassemblySource.identity`;
+        /// -1 when the text depends on the opcode and argument alone): `bodyBits` bits of a hash
+        /// pick the slot; `tag` holds a stamp and the opcode and argument. The stamp is the file's
+        /// (`fileStamp`) when the text is the same throughout the file, else the code object's. A
+        /// stamp is never reused while the output holds the spans.
         var bodies: [Body] = []
         private var bodyStamp: UInt64 = 0
-        static let bodyBits = 10
+        /// The stamp of the file being listed.
+        var fileStamp: UInt64 = 0
+        static let bodyBits = 12
 
         struct Body {
             var tag: UInt64
+            var identity: Int32
+            var count: Int32
             var start: Int
-            var count: Int
         }
 
         /// A stamp for a code object's bodies, unlike every earlier one (tags of stamp 0 never
@@ -196,7 +203,7 @@ public struct Disassembler: Sendable {
             bodyStamp += 1
             if bodyStamp == 1 << 32 || bodies.isEmpty {
                 bodyStamp = 1
-                bodies = Array(repeating: Body(tag: 0, start: 0, count: 0), count: 1 << Self.bodyBits)
+                bodies = Array(repeating: Body(tag: 0, identity: 0, count: 0, start: 0), count: 1 << Self.bodyBits)
             }
             return bodyStamp
         }
@@ -490,6 +497,7 @@ public struct Disassembler: Sendable {
         // The bodies printed so far, taken out of the scratch while the loop fills them; the
         // stamp tells this code object's apart from earlier ones.
         let stamp = scratch.nextBodyStamp()
+        let fileStamp = scratch.fileStamp
         var bodyTable = scratch.bodies
         scratch.bodies = []
         let digitTable = Self.fourDigits
@@ -528,15 +536,24 @@ public struct Disassembler: Sendable {
                             var tag: UInt64 = 0
                             var copyStart = -1
                             var copyCount = 0
+                            var identity: Int32 = -1
                             if let arg = oparg, kind != .jump && !isLong && arg >= 0 && arg < 1 << 24 {
                                 let key = UInt64(opcode) << 24 | UInt64(arg)
-                                let hash = (key &* 0x9E37_79B9_7F4A_7C15) >> (64 - Scratch.bodyBits)
+                                var keyStamp = fileStamp
+                                switch kind.dependence(arg) {
+                                case .nothing: break
+                                case .object(let table, let i):
+                                    if let id = code.identity(of: table, i) { identity = id } else { keyStamp = stamp }
+                                case .codeObject: keyStamp = stamp
+                                }
+                                let mixed = key ^ UInt64(UInt32(bitPattern: identity)) << 32
+                                let hash = (mixed &* 0x9E37_79B9_7F4A_7C15) >> (64 - Scratch.bodyBits)
                                 slot = Int(truncatingIfNeeded: hash)
-                                tag = stamp << 32 | key
+                                tag = keyStamp << 32 | key
                                 let known = bodies[slot]
-                                if known.tag == tag {
+                                if known.tag == tag && known.identity == identity {
                                     copyStart = known.start
-                                    copyCount = known.count
+                                    copyCount = Int(known.count)
                                 }
                             }
                             out.withCursor(reserving: lineRoom &+ copyCount) { c, base in
@@ -654,8 +671,9 @@ public struct Disassembler: Sendable {
                             } else {
                                 out.append(0x29)
                             }
-                            if slot >= 0 && problems.count == problemCount {
-                                bodies[slot] = Scratch.Body(tag: tag, start: nameStart, count: out.count &- nameStart)
+                            if slot >= 0 && problems.count == problemCount && out.count &- nameStart < Int(Int32.max) {
+                                bodies[slot] = Scratch.Body(
+                                    tag: tag, identity: identity, count: Int32(out.count &- nameStart), start: nameStart)
                             }
                             if fact.hasArgument {
                                 pendingExtended = fact.isExtendedArg
@@ -767,6 +785,32 @@ public struct Disassembler: Sendable {
         case compare
         case free
         case formatValue, convertValue, functionFlags, binaryOperator, intrinsic1, intrinsic2
+
+        /// What an argument's description depends on besides the opcode and the argument.
+        enum Dependence {
+            /// Nothing.
+            case nothing
+            /// One object alone: a constant (table nil), or an entry of a name table.
+            case object(NameTable?, Int)
+            /// Anything else of the code object (two names, a jump's position).
+            case codeObject
+        }
+
+        /// Mirrors `describe`: the objects it prints for each kind.
+        @inline(__always)
+        func dependence(_ arg: Int) -> Dependence {
+            switch self {
+            case .constant: return .object(nil, arg)
+            case .name: return .object(.names, arg)
+            case .loadGlobal, .loadAttribute: return .object(.names, arg >> 1)
+            case .loadSuperAttribute: return .object(.names, arg >> 2)
+            case .local: return .object(.locals, arg)
+            case .free: return .object(.cells, arg)
+            case .localPair, .jump: return .codeObject
+            case .none, .compare, .formatValue, .convertValue, .functionFlags, .binaryOperator, .intrinsic1, .intrinsic2:
+                return .nothing
+            }
+        }
     }
 
     static func argumentKinds(
