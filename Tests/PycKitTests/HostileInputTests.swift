@@ -82,6 +82,73 @@ struct HostileInputTests {
         print("\(version): \(picked.count) files × \(mutants) mutants: \(decoded) decoded, \(threw) threw")
     }
 
+    @Test(
+        "mutated corpus files: the in-place listing equals the listing of the decoded tree",
+        arguments: PythonVersion.all)
+    func inPlaceListingMatchesTree(_ version: PythonVersion) throws {
+        // `pyckit dis` lists a file in place in its bytes (`Disassembler.listing(pyc:into:)`),
+        // and through `PycFile` when that declines. Both must print the same text and report
+        // the same problems for any input the in-place reader takes; it must take no input
+        // the tree reader refuses, and neither may trap.
+        let mid = try Self.corpusBySize(version).filter { (1_000...16_000).contains($0.size) }
+        try #require(mid.count >= 6)
+        let picked = try (0..<6).map { try FileIO.read(mid[$0 * mid.count / 6].path) }
+        var rng = SplitMix(seed: 0xD15A_55ED &+ UInt64(version.major * 100 + version.minor))
+        let mutants = 120
+        let buffer = ListingBuffer()
+        var inPlace = 0
+        var withProblems = 0
+        for bytes in picked {
+            for _ in 0..<mutants {
+                var m = bytes
+                for _ in 0..<(1 + rng.next() % 3) {
+                    // Past the 16-byte header (8 bytes in 2.7), where the code objects are.
+                    let i = 8 + Int(rng.next() % UInt64(m.count - 8))
+                    m[i] =
+                        rng.next() % 2 == 0
+                        ? m[i] ^ UInt8(1 << (rng.next() % 8)) : UInt8(truncatingIfNeeded: rng.next())
+                }
+                buffer.removeAll()
+                guard let problems = Disassembler.listing(pyc: m, into: buffer) else { continue }
+                inPlace += 1
+                if !problems.isEmpty { withProblems += 1 }
+                let file: PycFile
+                do {
+                    file = try PycFile(bytes: m)
+                } catch {
+                    Issue.record("listed in place, but PycFile refuses it: \(error)")
+                    continue
+                }
+                guard let code = file.code else {
+                    Issue.record("listed in place, but the top-level object is not code")
+                    continue
+                }
+                let tree = Disassembler(version: file.version).listing(code)
+                let inPlaceText = buffer.bytes
+                if inPlaceText != tree.text {
+                    Issue.record("in-place and tree listings differ: \(Self.firstDifferentLine(inPlaceText, tree.text))")
+                }
+                #expect(problems == tree.problems)
+            }
+        }
+        // Most mutants still decode; some of those have problems to report.
+        #expect(inPlace > picked.count * mutants / 4)
+        #expect(withProblems > 0)
+        print("\(version): \(picked.count * mutants) mutants, \(inPlace) listed in place, \(withProblems) with problems")
+    }
+
+    /// The first line where two listings differ, both versions of it.
+    static func firstDifferentLine(_ a: [UInt8], _ b: [UInt8]) -> String {
+        let x = a.split(separator: 0x0A, omittingEmptySubsequences: false)
+        let y = b.split(separator: 0x0A, omittingEmptySubsequences: false)
+        for i in 0..<max(x.count, y.count) {
+            let l = i < x.count ? String(decoding: x[i], as: UTF8.self) : "<end>"
+            let r = i < y.count ? String(decoding: y[i], as: UTF8.self) : "<end>"
+            if l != r { return "line \(i + 1): \(l.debugDescription) vs \(r.debugDescription)" }
+        }
+        return "none"
+    }
+
     /// The corpus files of `version` with their sizes, smallest first.
     static func corpusBySize(_ version: PythonVersion) throws -> [(path: String, size: Int)] {
         try MarshalTestKit.requireCorpus(version).map { path in
