@@ -126,7 +126,7 @@ public struct Disassembler: Sendable {
                     let code = IndexedCode(
                         view: view, index: Int(entries[Int(root)].offset), usesLocalsPlus: d.style.usesLocalsPlus)
                     var problems: [Problem] = []
-                    buffer.scratch.fileStamp = buffer.scratch.nextBodyStamp()
+                    buffer.scratch.startFile()
                     d.writeRecursive(code, to: &buffer.out, scratch: &buffer.scratch, problems: &problems, depth: 0)
                     return problems
                 }
@@ -181,32 +181,48 @@ public struct Disassembler: Sendable {
         /// The end of an instruction's line (opname onwards) as it was first written, by opcode,
         /// argument and the identity of the object the argument names (`DisassemblySource.identity`;
         /// -1 when the text depends on the opcode and argument alone): `bodyBits` bits of a hash
-        /// pick the slot; `tag` holds a stamp and the opcode and argument. The stamp is the file's
-        /// (`fileStamp`) when the text is the same throughout the file, else the code object's. A
-        /// stamp is never reused while the output holds the spans.
+        /// pick the slot. The stamp is the file's (`fileStamp`) when the text is the same
+        /// throughout the file, else the code object's. A stamp is never reused while the output
+        /// holds the spans.
         var bodies: [Body] = []
         private var bodyStamp: UInt64 = 0
         /// The stamp of the file being listed.
-        var fileStamp: UInt64 = 0
+        private(set) var fileStamp: UInt64 = 0
         static let bodyBits = 12
 
+        /// 16 bytes, so that the table stays small.
         struct Body {
-            var tag: UInt64
-            var identity: Int32
-            var count: Int32
-            var start: Int
+            /// `Body.key(opcode:argument:identity:)`.
+            var key: UInt64
+            /// The stamp (16 bits), the count (16 bits) and the start (32 bits) of the span.
+            var span: UInt64
+
+            @inline(__always) static func key(opcode: UInt8, argument: Int, identity: Int32) -> UInt64 {
+                UInt64(opcode) << 56 | UInt64(argument) << 32 | UInt64(UInt32(bitPattern: identity))
+            }
+
+            /// The span, or nil when it does not fit in 16 + 32 bits.
+            @inline(__always) static func span(stamp: UInt64, start: Int, count: Int) -> UInt64? {
+                guard start >= 0 && start < 1 << 32 && count >= 0 && count < 1 << 16 else { return nil }
+                return stamp << 48 | UInt64(count) << 32 | UInt64(start)
+            }
         }
 
-        /// A stamp for a code object's bodies, unlike every earlier one (tags of stamp 0 never
-        /// match: the table starts, and restarts after 2³² stamps, empty).
+        /// A stamp for a code object's bodies, unlike every earlier one (stamp 0 never matches:
+        /// the table starts, and restarts after 2¹⁶ stamps, empty; the file's stamp is then
+        /// renewed too).
         mutating func nextBodyStamp() -> UInt64 {
             bodyStamp += 1
-            if bodyStamp == 1 << 32 || bodies.isEmpty {
-                bodyStamp = 1
-                bodies = Array(repeating: Body(tag: 0, identity: 0, count: 0, start: 0), count: 1 << Self.bodyBits)
+            if bodyStamp == 1 << 16 || bodies.isEmpty {
+                bodies = Array(repeating: Body(key: 0, span: 0), count: 1 << Self.bodyBits)
+                fileStamp = 1
+                bodyStamp = 2
             }
             return bodyStamp
         }
+
+        /// Starts a file: bodies that depend on no code object are shared by its code objects.
+        mutating func startFile() { fileStamp = nextBodyStamp() }
 
         /// Where each constant's repr was first written in the output (`start << 32 | count`),
         /// or -1 until it is needed: one run per code object being written, the innermost last.
@@ -533,27 +549,25 @@ public struct Disassembler: Sendable {
                             // argument, except for jumps and 2.7's long arguments: when this code
                             // object printed it before, it is copied.
                             var slot = -1
-                            var tag: UInt64 = 0
+                            var key: UInt64 = 0
+                            var keyStamp = fileStamp
                             var copyStart = -1
                             var copyCount = 0
-                            var identity: Int32 = -1
                             if let arg = oparg, kind != .jump && !isLong && arg >= 0 && arg < 1 << 24 {
-                                let key = UInt64(opcode) << 24 | UInt64(arg)
-                                var keyStamp = fileStamp
+                                var identity: Int32 = -1
                                 switch kind.dependence(arg) {
                                 case .nothing: break
                                 case .object(let table, let i):
                                     if let id = code.identity(of: table, i) { identity = id } else { keyStamp = stamp }
                                 case .codeObject: keyStamp = stamp
                                 }
-                                let mixed = key ^ UInt64(UInt32(bitPattern: identity)) << 32
-                                let hash = (mixed &* 0x9E37_79B9_7F4A_7C15) >> (64 - Scratch.bodyBits)
+                                key = Scratch.Body.key(opcode: opcode, argument: arg, identity: identity)
+                                let hash = (key &* 0x9E37_79B9_7F4A_7C15) >> (64 - Scratch.bodyBits)
                                 slot = Int(truncatingIfNeeded: hash)
-                                tag = keyStamp << 32 | key
                                 let known = bodies[slot]
-                                if known.tag == tag && known.identity == identity {
-                                    copyStart = known.start
-                                    copyCount = Int(known.count)
+                                if known.key == key && known.span >> 48 == keyStamp {
+                                    copyStart = Int(truncatingIfNeeded: known.span & 0xFFFF_FFFF)
+                                    copyCount = Int(truncatingIfNeeded: known.span >> 32 & 0xFFFF)
                                 }
                             }
                             out.withCursor(reserving: lineRoom &+ copyCount) { c, base in
@@ -671,9 +685,10 @@ public struct Disassembler: Sendable {
                             } else {
                                 out.append(0x29)
                             }
-                            if slot >= 0 && problems.count == problemCount && out.count &- nameStart < Int(Int32.max) {
-                                bodies[slot] = Scratch.Body(
-                                    tag: tag, identity: identity, count: Int32(out.count &- nameStart), start: nameStart)
+                            if slot >= 0 && problems.count == problemCount,
+                                let span = Scratch.Body.span(stamp: keyStamp, start: nameStart, count: out.count &- nameStart)
+                            {
+                                bodies[slot] = Scratch.Body(key: key, span: span)
                             }
                             if fact.hasArgument {
                                 pendingExtended = fact.isExtendedArg
