@@ -372,20 +372,44 @@ struct MarshalIndex {
     /// Indexes the object at `offset` of `bytes`; returns its entry index (an entry of kind
     /// `.code`), or nil when the input needs `MarshalReader` (see the type's description).
     mutating func read(_ bytes: UnsafeRawBufferPointer, at offset: Int, version: PythonVersion) -> Int32? {
-        entryCount = 0
-        itemCount = 0
-        codes.removeAll(keepingCapacity: true)
         if layoutVersion != version {
             layout = version.codeLayout
             layoutVersion = version
         }
         guard bytes.count < Int(Int32.max), offset >= 0, offset <= bytes.count else { return nil }
         // Every entry, item and reference takes at least one byte of the input: room for one
-        // each per byte left can never run out (`State` checks all the same).
+        // each per byte left can never run out. The storage starts smaller and doubles (up to
+        // that) whenever an input needs more, the input then read again.
         let room = bytes.count - offset + 1
-        if entries.count < room { entries += repeatElement(Entry(kind: .none), count: room - entries.count) }
-        if items.count < room { items += repeatElement(-1, count: room - items.count) }
-        if refs.count < room { refs += repeatElement(-1, count: room - refs.count) }
+        if entries.count < min(room, 1 << 14) { grow(to: min(room, 1 << 14)) }
+        while true {
+            switch attempt(bytes, at: offset, version: version) {
+            case .root(let root): return root
+            case .declined: return nil
+            case .outOfRoom:
+                guard entries.count < room else { return nil }  // never: see above
+                grow(to: min(room, 2 * entries.count))
+            }
+        }
+    }
+
+    /// Makes the entry, item and reference storage `n` long.
+    private mutating func grow(to n: Int) {
+        entries += repeatElement(Entry(kind: .none), count: n - entries.count)
+        items += repeatElement(-1, count: n - items.count)
+        refs += repeatElement(-1, count: n - refs.count)
+    }
+
+    private enum Attempt {
+        case root(Int32)
+        case declined
+        case outOfRoom
+    }
+
+    private mutating func attempt(_ bytes: UnsafeRawBufferPointer, at offset: Int, version: PythonVersion) -> Attempt {
+        entryCount = 0
+        itemCount = 0
+        codes.removeAll(keepingCapacity: true)
         var entryStorage = entries
         var itemStorage = items
         var refStorage = refs
@@ -407,10 +431,10 @@ struct MarshalIndex {
                         let root = try state.object(&self, depth: 0)
                         entryCount = state.entryCount
                         itemCount = state.itemCount
-                        guard e[Int(root)].kind == .code else { return nil }
-                        return root
+                        guard e[Int(root)].kind == .code else { return .declined }
+                        return .root(root)
                     } catch {
-                        return nil
+                        return state.outOfRoom ? .outOfRoom : .declined
                     }
                 }
             }
@@ -427,6 +451,8 @@ struct MarshalIndex {
         var entryCount = 0
         var itemCount = 0
         var refCount = 0
+        /// Why it declined: the storage is too small (not the input's fault).
+        var outOfRoom = false
 
         init(
             cursor: consuming ByteReader, stringTable: Bool, separateLong: Bool, entries: UnsafeMutableBufferPointer<Entry>,
@@ -442,14 +468,20 @@ struct MarshalIndex {
 
         /// Appends an entry; returns its index.
         @inline(__always) mutating func append(_ e: Entry) throws(Decline) -> Int32 {
-            guard entryCount < entries.count else { throw Decline() }
+            guard entryCount < entries.count else {
+                outOfRoom = true
+                throw Decline()
+            }
             entries[entryCount] = e
             entryCount &+= 1
             return Int32(truncatingIfNeeded: entryCount &- 1)
         }
 
         @inline(__always) mutating func appendRef(_ e: Int32) throws(Decline) {
-            guard refCount < refs.count else { throw Decline() }
+            guard refCount < refs.count else {
+                outOfRoom = true
+                throw Decline()
+            }
             refs[refCount] = e
             refCount &+= 1
         }
@@ -563,7 +595,10 @@ struct MarshalIndex {
                 }
                 _ = try append(Entry(kind: kind))
                 let first = itemCount
-                guard n <= items.count - first else { throw Decline() }
+                guard n <= items.count - first else {
+                    outOfRoom = true
+                    throw Decline()
+                }
                 itemCount += n
                 for k in 0..<n { items[first + k] = try object(&index, depth: depth + 1) }
                 entries[Int(e)] = Entry(kind: kind, complete: true, offset: Int32(first), count: Int32(n))
