@@ -47,7 +47,8 @@ final class AssemblyScratch {
         var jumps: [Int] = []
         var handlerTargets: [Int] = []
         var offsets: [Int] = []
-        var runs: [LocationTable.Run] = []
+        /// Working memory of the location-table writer.
+        var locationBytes: [UInt8] = []
         var depthHandlers: [StackDepthHandler] = []
         var depth = StackDepthStorage()
     }
@@ -71,7 +72,6 @@ final class AssemblyScratch {
         b.jumps.removeAll(keepingCapacity: true)
         b.handlerTargets.removeAll(keepingCapacity: true)
         b.offsets.removeAll(keepingCapacity: true)
-        b.runs.removeAll(keepingCapacity: true)
         b.depthHandlers.removeAll(keepingCapacity: true)
         return b
     }
@@ -454,14 +454,18 @@ private struct Assembler {
                 }
                 template.linetable.value = .bytes(try LineTable310.encode(ranges, firstLine: firstLine))
             case .locations(let perInstruction, _, _):
-                b.runs.reserveCapacity(count)
-                for i in 0..<count {
-                    b.runs.append(
-                        LocationTable.Run(position: b.positions[i], codeUnits: (b.offsets[i + 1] - b.offsets[i]) / 2))
+                // One run per instruction, read straight from the columns (no array of runs).
+                let table = try b.positions.withUnsafeBufferPointer { (positions) throws(LineTableError) in
+                    try b.offsets.withUnsafeBufferPointer { (offsets) throws(LineTableError) in
+                        try LocationTable.encode(
+                            runCount: count, codeUnits: offsets[count] / 2, firstLine: firstLine,
+                            mergingEqualNeighbours: !perInstruction, storage: &b.locationBytes
+                        ) {
+                            LocationTable.Run(position: positions[$0], codeUnits: (offsets[$0 + 1] - offsets[$0]) / 2)
+                        }
+                    }
                 }
-                template.linetable.value = .bytes(
-                    try LocationTable.encode(
-                        runs: b.runs, firstLine: firstLine, mergingEqualNeighbours: !perInstruction))
+                template.linetable.value = .bytes(table)
             }
         } catch {
             throw fail(.table("\(version.lineTableFieldName): \(error)"), at: 0)
