@@ -4,23 +4,27 @@ extension PythonVersion {
     /// arguments against the code object's tables (new names are appended to `co_names`), lays
     /// out jumps and `EXTENDED_ARG` prefixes to a fixpoint, writes cache units, and encodes the
     /// line table, the exception table and `co_stacksize` as this version's compiler does.
-    public func assemble(_ bytecode: Bytecode) throws(BytecodeError) -> CodeObject {
+    ///
+    /// The bytecode is consumed: when the caller hands over the only reference (its last use),
+    /// its elements are moved into the result instead of copied, and freed as they are read.
+    public func assemble(_ bytecode: consuming Bytecode) throws(BytecodeError) -> CodeObject {
         var statistics = AssemblyStatistics()
-        return try assemble(bytecode, statistics: &statistics)
+        return try assemble(consume bytecode, statistics: &statistics)
     }
 
     /// Assembles, counting where the floors of ARCHITECTURE.md "Fidelity" decided a value.
-    public func assemble(_ bytecode: Bytecode, statistics: inout AssemblyStatistics) throws(BytecodeError) -> CodeObject
-    {
-        try assemble(bytecode, statistics: &statistics, scratch: AssemblyScratch())
+    public func assemble(
+        _ bytecode: consuming Bytecode, statistics: inout AssemblyStatistics
+    ) throws(BytecodeError) -> CodeObject {
+        try assemble(consume bytecode, statistics: &statistics, scratch: AssemblyScratch())
     }
 
     /// Assembles with working arrays shared by the nested code objects.
     func assemble(
-        _ bytecode: Bytecode, statistics: inout AssemblyStatistics, scratch: AssemblyScratch
+        _ bytecode: consuming Bytecode, statistics: inout AssemblyStatistics, scratch: AssemblyScratch
     ) throws(BytecodeError) -> CodeObject {
         let assembler = Assembler(version: self, codeName: bytecode.template.name)
-        return try assembler.run(bytecode, statistics: &statistics, layout: false, scratch: scratch).code
+        return try assembler.run(consume bytecode, statistics: &statistics, layout: false, scratch: scratch).code
     }
 
     /// Assembles and also returns the layout (instruction offsets), for the verifier and tests.
@@ -130,8 +134,9 @@ private struct Assembler {
 
     /// Assembles; `layout` also fills the stack-depth view of ``AssembledLayout`` (for the verifier).
     func run(
-        _ bytecode: Bytecode, statistics: inout AssemblyStatistics, layout wantsLayout: Bool, scratch: AssemblyScratch
+        _ bytecode: consuming Bytecode, statistics: inout AssemblyStatistics, layout wantsLayout: Bool, scratch: AssemblyScratch
     ) throws(BytecodeError) -> (code: CodeObject, layout: AssembledLayout) {
+        var bytecode = consume bytecode  // a local, so that taking its arrays moves them
         guard bytecode.version == version else {
             throw fail(.marker("bytecode is for \(bytecode.version), not \(version)"), at: 0)
         }
@@ -143,13 +148,21 @@ private struct Assembler {
         let hasArgument = traits.hasArgument
         let jumpKinds = traits.jumpKind
         let format = version.lineTableFormat
-        var template = bytecode.template
+        // Moved out, not copied (the bytecode is consumed); immutable while pass 1 reads its tables
+        // (passing a `var` to the resolver would copy it for each instruction).
+        var movedTemplate = CodeObject()
+        swap(&movedTemplate, &bytecode.template)
+        let source = consume movedTemplate
         var resolver = ArgumentEncoder(version: version, constantCount: bytecode.constants.count)
         let none = StackDepthColumns.none
 
         // Pass 1: instructions (one column per field), labels, blocks, line markers.
         var b = scratch.take()
-        let elementCount = bytecode.elements.count
+        // The elements are moved out one by one (each slot left holding a payload-free marker), so
+        // that an element is freed right after it is read instead of being copied here and freed
+        // with the bytecode. When the caller keeps a reference, the first write copies the array.
+        var elementList = taken(&bytecode.elements)
+        let elementCount = elementList.count
         // The per-instruction columns, moved out of the scratch buffers and sized for every element
         // to be an instruction, are written through unsafe buffers (no uniqueness or capacity check
         // per write) and cut to the instruction count afterwards.
@@ -171,13 +184,11 @@ private struct Assembler {
         b.blockIndexById.append(contentsOf: repeatElement(-1, count: bytecode.nextBlock))
         var currentBlock = none
         var lineMarkers: [(instruction: Int, line: Int)] = []
-        /// (instruction, element) of instructions with `setLinesAtOpcode` (2.7–3.9, rare).
-        var linesAtOpcode: [(instruction: Int, element: Int)] = []
+        /// Instructions with `setLinesAtOpcode` (2.7–3.9, rare), with those lines.
+        var linesAtOpcode: [(instruction: Int, lines: [Int])] = []
         let usesMarkers: Bool
         if case .lnotab = format { usesMarkers = true } else { usesMarkers = false }
-        // Elements are read in place (an unsafe buffer's subscript borrows; the array's copies each
-        // element out and destroys it again).
-        try bytecode.elements.withUnsafeBufferPointer { (elements) throws(BytecodeError) in
+        try elementList.withUnsafeMutableBufferPointer { (elements) throws(BytecodeError) in
             try elementIndex.withUnsafeMutableBufferPointer { (elementIndexOut) throws(BytecodeError) in
                 try opcodes.withUnsafeMutableBufferPointer { (opcodesOut) throws(BytecodeError) in
                     try opargs.withUnsafeMutableBufferPointer { (opargsOut) throws(BytecodeError) in
@@ -185,7 +196,10 @@ private struct Assembler {
                             try prefixes.withUnsafeMutableBufferPointer { (prefixesOut) throws(BytecodeError) in
                                 try positions.withUnsafeMutableBufferPointer { (positionsOut) throws(BytecodeError) in
                                     for e in elements.indices {
-                                        switch elements[e] {
+                                        let slot = elements.baseAddress.unsafelyUnwrapped + e  // e < count
+                                        let element = slot.move()
+                                        slot.initialize(to: .setLine(0))
+                                        switch consume element {
                                         case .instruction(let ins):
                                             let opcode = ins.opcode
                                             guard known[Int(opcode)], opcode != traits.extendedArg else {
@@ -204,11 +218,13 @@ private struct Assembler {
                                                 prefixesOut[i] = ins.extendedArgFloor  // a jump's width is settled in pass 2
                                             } else {
                                                 value = try resolver.encode(
-                                                    ins.argument, opcode: opcode, at: e, in: bytecode.template)
+                                                    ins.argument, opcode: opcode, at: e, in: source)
                                                 prefixesOut[i] = max(
                                                     ins.extendedArgFloor, version.extendedArgCount(for: value))
                                             }
-                                            if !ins.setLinesAtOpcode.isEmpty { linesAtOpcode.append((i, e)) }
+                                            if !ins.setLinesAtOpcode.isEmpty {
+                                                linesAtOpcode.append((i, ins.setLinesAtOpcode))
+                                            }
                                             elementIndexOut[i] = e
                                             opcodesOut[i] = opcode
                                             opargsOut[i] = value
@@ -308,6 +324,8 @@ private struct Assembler {
             }
             b.handlerTargets.append(target)
         }
+
+        var template = consume source
 
         // Pass 2: sizes, to a fixpoint (prefixes only ever grow, so this ends).
         let wordcode = version.instructionLayout == .wordcode
@@ -433,7 +451,7 @@ private struct Assembler {
                     }
                     if a < linesAtOpcode.count && linesAtOpcode[a].instruction == i {
                         let prefixBytes = b.prefixes[i] * (wordcode ? 2 : 3)
-                        for l in bytecode.instruction(at: linesAtOpcode[a].element)?.setLinesAtOpcode ?? [] {
+                        for l in linesAtOpcode[a].lines {
                             line = l
                             entries.append(LnotabEntry(offset: b.offsets[i] + prefixBytes, line: l))
                         }
@@ -527,19 +545,47 @@ private struct Assembler {
         template.code.value = .bytes(code)
         resolver.store(into: &template)
         var consts: [PyObject] = []
-        consts.reserveCapacity(bytecode.constants.count)
-        for c in bytecode.constants {
-            switch c {
-            case .value(let o): consts.append(o)
-            case .code(let nested, let encoding):
-                consts.append(
-                    PyObject(
-                        .code(try version.assemble(nested, statistics: &statistics, scratch: scratch)),
-                        encoding: encoding))
+        var constants = taken(&bytecode.constants)
+        consts.reserveCapacity(constants.count)
+        // Moved out like the elements, so that each nested bytecode is consumed in turn.
+        try constants.withUnsafeMutableBufferPointer { (constants) throws(BytecodeError) in
+            for k in constants.indices {
+                let slot = constants.baseAddress.unsafelyUnwrapped + k  // k < count
+                // Moved straight into `unboxed()`: a local in between would be copied for the call and
+                // keep the box (and the nested arrays) shared.
+                let unboxed = slot.move().unboxed()
+                slot.initialize(to: .value(.none))
+                switch consume unboxed {
+                case .value(let o): consts.append(o)
+                case .code(let nested, let encoding):
+                    consts.append(
+                        PyObject(
+                            .code(try version.assemble(consume nested, statistics: &statistics, scratch: scratch)),
+                            encoding: encoding))
+                }
             }
         }
         template.consts.value = .tuple(consts)
         return (template, layout)
+    }
+}
+
+/// A constant with its nested bytecode out of the `indirect` box.
+private enum UnboxedConstant {
+    case value(PyObject)
+    case code(Bytecode, encoding: MarshalEncoding)
+}
+
+extension Bytecode.Constant {
+    /// The constant unboxed. The box is released before this returns (not inlined, so that it
+    /// stays so), so that a nested bytecode nothing else holds comes out uniquely referenced and
+    /// the assembler can move its elements out instead of copying them.
+    @inline(never)
+    fileprivate consuming func unboxed() -> UnboxedConstant {
+        switch consume self {
+        case .value(let o): return .value(o)
+        case .code(let nested, let encoding): return .code(nested, encoding: encoding)
+        }
     }
 }
 
