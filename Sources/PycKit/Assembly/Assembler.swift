@@ -551,11 +551,9 @@ private struct Assembler {
         try constants.withUnsafeMutableBufferPointer { (constants) throws(BytecodeError) in
             for k in constants.indices {
                 let slot = constants.baseAddress.unsafelyUnwrapped + k  // k < count
-                // Moved straight into `unboxed()`: a local in between would be copied for the call and
-                // keep the box (and the nested arrays) shared.
-                let unboxed = slot.move().unboxed()
+                let constant = slot.move()
                 slot.initialize(to: .value(.none))
-                switch consume unboxed {
+                switch consume constant {
                 case .value(let o): consts.append(o)
                 case .code(let nested, let encoding):
                     consts.append(
@@ -567,25 +565,6 @@ private struct Assembler {
         }
         template.consts.value = .tuple(consts)
         return (template, layout)
-    }
-}
-
-/// A constant with its nested bytecode out of the `indirect` box.
-private enum UnboxedConstant {
-    case value(PyObject)
-    case code(Bytecode, encoding: MarshalEncoding)
-}
-
-extension Bytecode.Constant {
-    /// The constant unboxed. The box is released before this returns (not inlined, so that it
-    /// stays so), so that a nested bytecode nothing else holds comes out uniquely referenced and
-    /// the assembler can move its elements out instead of copying them.
-    @inline(never)
-    fileprivate consuming func unboxed() -> UnboxedConstant {
-        switch consume self {
-        case .value(let o): return .value(o)
-        case .code(let nested, let encoding): return .code(nested, encoding: encoding)
-        }
     }
 }
 

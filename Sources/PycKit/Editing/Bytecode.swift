@@ -52,7 +52,9 @@ public struct Bytecode: Sendable, Equatable {
     public enum Constant: Sendable, Equatable {
         case value(PyObject)
         /// A nested code object, lifted; `encoding` is the marshal encoding of the original object.
-        indirect case code(Bytecode, encoding: MarshalEncoding)
+        /// (Stored inline, not `indirect`: the recursion runs through the `constants` array already,
+        /// and without a box the assembler can move a nested bytecode out instead of copying it.)
+        case code(Bytecode, encoding: MarshalEncoding)
 
         /// The constant as a marshalled object (nested code not assembled: its template).
         public var object: PyObject {
