@@ -153,7 +153,8 @@ private struct Assembler {
         var movedTemplate = CodeObject()
         swap(&movedTemplate, &bytecode.template)
         let source = consume movedTemplate
-        var resolver = ArgumentEncoder(version: version, constantCount: bytecode.constants.count)
+        var resolver = ArgumentEncoder(
+            version: version, constantCount: bytecode.constants.count, lifted: bytecode.liftedTables)
         let none = StackDepthColumns.none
 
         // Pass 1: instructions (one column per field), labels, blocks, line markers.
@@ -669,6 +670,74 @@ struct NameTable {
     }
 }
 
+/// The slots of a lifted name table by the identity of the strings the lifter made for them: a
+/// string with the same representation (for a heap string, the same storage object; a small
+/// string holds its bytes inline) has the same UTF-8 bytes, so it resolves to the slot the byte
+/// lookup of ``NameTable`` would find, as long as the table is the one lifted. Only slots that
+/// resolve back to themselves are entered; any other string falls back to the byte lookup.
+struct LiftedIndex {
+    /// A string's two words, as stored.
+    struct Bits: Equatable {
+        var low: UInt64
+        var high: UInt64
+
+        @inline(__always)
+        init(_ s: String) { (low, high) = unsafeBitCast(s, to: (UInt64, UInt64).self) }
+    }
+
+    /// The lifted texts and whether each resolves back to its slot.
+    private let texts: [String]
+    private let resolves: [Bool]
+    /// Hash buckets holding slot + 1 (0: empty); empty for small tables, which are scanned.
+    private var buckets: [Int32] = []
+    static let linearLimit = 12
+
+    /// The index of `table`, nil when there is none or `current` (the template's tuple) no longer
+    /// holds the very items it was lifted from.
+    init?(_ table: LiftedTable?, current: PyObject) {
+        guard MemoryLayout<String>.size == 16, let table, case .tuple(let items) = current.value,
+            items.count == table.items.count, table.texts.count == items.count, table.resolves.count == items.count,
+            items.withUnsafeBufferPointer({ a in table.items.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } })
+        else { return nil }
+        texts = table.texts
+        resolves = table.resolves
+        if texts.count > Self.linearLimit {
+            var size = 32
+            while size < 2 * texts.count { size *= 2 }
+            buckets = [Int32](repeating: 0, count: size)
+            let mask = size - 1
+            for i in texts.indices where resolves[i] {
+                var h = Self.hash(Bits(texts[i])) & mask
+                while buckets[h] != 0 { h = (h + 1) & mask }
+                buckets[h] = Int32(truncatingIfNeeded: i + 1)
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func hash(_ b: Bits) -> Int {
+        let h = (b.low ^ (b.high &* 0x9E37_79B9_7F4A_7C15)) &* 0xBF58_476D_1CE4_E5B9
+        return Int(truncatingIfNeeded: h ^ (h >> 31))
+    }
+
+    /// The slot lifted with exactly this string, or nil.
+    func find(_ s: String) -> Int? {
+        let bits = Bits(s)
+        if buckets.isEmpty {
+            for i in texts.indices where resolves[i] && Bits(texts[i]) == bits { return i }
+            return nil
+        }
+        let mask = buckets.count - 1
+        var h = Self.hash(bits) & mask
+        while buckets[h] != 0 {
+            let i = Int(buckets[h]) - 1
+            if Bits(texts[i]) == bits { return i }
+            h = (h + 1) & mask
+        }
+        return nil
+    }
+}
+
 /// Resolves symbolic arguments to numbers against a code object's tables, appending new names.
 /// Each table is read from the template when an argument first needs it.
 struct ArgumentEncoder {
@@ -681,13 +750,20 @@ struct ArgumentEncoder {
     private var cells: NameTable? = nil
     private var frees: NameTable? = nil
     var addedNames = false
+    /// The lifter's tables, and the indexes of their strings once checked against the template.
+    private let lifted: LiftedTables
+    private var liftedNames: LiftedIndex? = nil
+    private var liftedLocals: LiftedIndex? = nil
+    private var checkedLiftedNames = false
+    private var checkedLiftedLocals = false
 
     /// The tables are those of the template each ``encode(_:opcode:at:in:)`` call passes (always the
     /// same one: it is a parameter, not a stored copy, so that no code object is copied field by field).
-    init(version: PythonVersion, constantCount: Int) {
+    init(version: PythonVersion, constantCount: Int, lifted: LiftedTables = LiftedTables()) {
         self.version = version
         shapes = version.editingTraits.shapes
         self.constantCount = constantCount
+        self.lifted = lifted
     }
 
     func fail(_ kind: BytecodeError.Kind, _ e: Int, _ template: CodeObject) -> BytecodeError {
@@ -695,6 +771,11 @@ struct ArgumentEncoder {
     }
 
     mutating func name(_ s: String, _ template: CodeObject) -> Int {
+        if !checkedLiftedNames {
+            liftedNames = LiftedIndex(lifted.names, current: template.names)
+            checkedLiftedNames = true
+        }
+        if let i = liftedNames?.find(s) { return i }
         if names == nil { names = NameTable(NameTable.keys(template.names)) }
         if let i = names!.lookup(s) { return i }
         if !addedNames { nameObjects = template.names.value.items ?? [] }
@@ -726,6 +807,14 @@ struct ArgumentEncoder {
     private mutating func variable(
         _ table: VariableTable, _ n: String, at e: Int, _ template: CodeObject
     ) throws(BytecodeError) -> Int {
+        if table == .locals {
+            if !checkedLiftedLocals {
+                liftedLocals = LiftedIndex(
+                    lifted.locals, current: version.usesLocalsPlus ? template.localsplusnames : template.varnames)
+                checkedLiftedLocals = true
+            }
+            if let i = liftedLocals?.find(n) { return i }
+        }
         if locals == nil { buildVariableTables(template) }
         let found: Int?
         switch table {

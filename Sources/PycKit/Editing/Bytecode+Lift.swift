@@ -475,6 +475,7 @@ struct Lifter {
             throw fail(.marker("exception-table entries out of order or overlapping"), at: 0)
         }
         swap(&bytecode.elements, &elements)
+        bytecode.liftedTables = args.takeTables()
         // Swapped back, not assigned: a local still holding a buffer would make it shared, and the
         // nested code objects would then allocate fresh ones instead of reusing it.
         swap(&buffers.folded, &folded)
@@ -515,11 +516,14 @@ struct ArgumentDecoder {
         var resolves: [Bool] = []
         /// Per slot: a free variable (cells of 3.11+ `co_localsplusnames`).
         var free: [Bool] = []
+        /// The tuple's items.
+        var items: [PyObject] = []
 
         init() {}
 
         init(_ tuple: PyObject, free: [Bool] = []) {
             let items = tuple.value.items ?? []
+            self.items = items
             texts.reserveCapacity(items.count)
             for o in items { texts.append(o.value.text ?? "") }
             self.free = free
@@ -540,6 +544,22 @@ struct ArgumentDecoder {
     private var haveNames = false
     private var haveLocals = false
     private var haveCells = false
+
+    /// The names and locals tables decoded so far, moved out for the assembler.
+    mutating func takeTables() -> LiftedTables {
+        var tables = LiftedTables()
+        if haveNames {
+            tables.names = LiftedTable(
+                items: taken(&names.items), texts: taken(&names.texts), resolves: taken(&names.resolves))
+        }
+        if haveLocals {
+            tables.locals = LiftedTable(
+                items: taken(&locals.items), texts: taken(&locals.texts), resolves: taken(&locals.resolves))
+        }
+        haveNames = false
+        haveLocals = false
+        return tables
+    }
 
     /// The tables are those of the code object each ``decode(opcode:value:offset:in:)`` call passes
     /// (always the same one: a parameter, not a stored copy of the code object).

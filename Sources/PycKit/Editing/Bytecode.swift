@@ -24,6 +24,9 @@ public struct Bytecode: Sendable, Equatable {
     public var stackSizeFloor: Int
     var nextLabel = 0
     var nextBlock = 0
+    /// The lifter's decoded `co_names` and locals, so that the assembler can resolve the very
+    /// strings the lifter handed out without hashing their bytes (a cache: not part of the value).
+    var liftedTables = LiftedTables()
 
     public init(version: PythonVersion, template: CodeObject, constants: [Constant] = [], elements: [Element] = []) {
         self.version = version
@@ -177,6 +180,26 @@ public struct Bytecode: Sendable, Equatable {
         defer { nextBlock += 1 }
         return TryBlock(id: nextBlock, handler: handler, depth: depth, lasti: lasti)
     }
+}
+
+/// Name tables as the lifter decoded them; see ``Bytecode/liftedTables``. Equal whatever they
+/// hold, so that they never decide whether two ``Bytecode`` values are equal.
+struct LiftedTables: Sendable, Equatable {
+    /// `co_names`.
+    var names: LiftedTable?
+    /// `co_varnames` (up to 3.10) or `co_localsplusnames` (3.11+).
+    var locals: LiftedTable?
+
+    static func == (_: LiftedTables, _: LiftedTables) -> Bool { true }
+}
+
+/// One name table as lifted: the tuple's items, each slot's text, and whether the text resolves
+/// back to that slot (no earlier slot has the same UTF-8 bytes).
+struct LiftedTable: Sendable {
+    /// The tuple's items, kept so that their buffer's identity shows the table is unchanged.
+    var items: [PyObject]
+    var texts: [String]
+    var resolves: [Bool]
 }
 
 /// Why code could not be lifted, assembled or edited, and where.
