@@ -490,13 +490,14 @@ struct Lifter {
         constants.reserveCapacity(code.constants.count)
         for c in code.constants {
             if nested, case .code(let nested) = c.value {
-                let lifted = try Lifter(version: version, code: nested, nested: true, scratch: scratch).lift()
-                constants.append(.code(lifted, encoding: c.encoding))
+                // Moved, not copied (each copy of a code object retains every field).
+                let lifted = try Lifter(version: version, code: consume nested, nested: true, scratch: scratch).lift()
+                constants.append(.code(consume lifted, encoding: c.encoding))
             } else {
                 constants.append(.value(c))
             }
         }
-        bytecode.constants = constants
+        bytecode.constants = consume constants
         return bytecode
     }
 }
