@@ -58,25 +58,17 @@ final class AssemblyScratch {
     }
     private var buffers = Buffers()
 
-    /// The buffers, emptied (their memory kept); hand them back with ``give(_:)``.
+    /// The buffers, their lists emptied (their memory kept; the columns hold stale values until
+    /// refilled); hand them back with ``give(_:)``.
     func take() -> Buffers {
         var b = Buffers()
         swap(&b, &buffers)  // moved, not copied: no retain of each array
-        b.elementIndex.removeAll(keepingCapacity: true)
-        b.columns.opcodes.removeAll(keepingCapacity: true)
-        b.columns.opargs.removeAll(keepingCapacity: true)
-        b.columns.jumpTargets.removeAll(keepingCapacity: true)
-        b.columns.handlers.removeAll(keepingCapacity: true)
-        b.prefixes.removeAll(keepingCapacity: true)
-        b.positions.removeAll(keepingCapacity: true)
-        b.labelIndex.removeAll(keepingCapacity: true)
-        b.pendingJumps.removeAll(keepingCapacity: true)
-        b.blockIndexById.removeAll(keepingCapacity: true)
-        b.openBlocks.removeAll(keepingCapacity: true)
-        b.jumps.removeAll(keepingCapacity: true)
-        b.handlerTargets.removeAll(keepingCapacity: true)
-        b.offsets.removeAll(keepingCapacity: true)
-        b.depthHandlers.removeAll(keepingCapacity: true)
+        // Only the lists that are appended to are emptied; the columns are refilled where they are sized.
+        clear(&b.pendingJumps)
+        clear(&b.openBlocks)
+        clear(&b.jumps)
+        clear(&b.handlerTargets)
+        clear(&b.depthHandlers)
         return b
     }
 
@@ -173,16 +165,16 @@ private struct Assembler {
         var handlers = taken(&b.columns.handlers)
         var prefixes = taken(&b.prefixes)
         var positions = taken(&b.positions)
-        elementIndex.append(contentsOf: repeatElement(0, count: elementCount))
-        opcodes.append(contentsOf: repeatElement(0, count: elementCount))
-        opargs.append(contentsOf: repeatElement(0, count: elementCount))
-        handlers.append(contentsOf: repeatElement(none, count: elementCount))
-        prefixes.append(contentsOf: repeatElement(0, count: elementCount))
-        positions.append(contentsOf: repeatElement(.none, count: elementCount))
+        refill(&elementIndex, 0, count: elementCount)
+        refill(&opcodes, 0, count: elementCount)
+        refill(&opargs, 0, count: elementCount)
+        refill(&handlers, none, count: elementCount)
+        refill(&prefixes, 0, count: elementCount)
+        refill(&positions, .none, count: elementCount)
         var count = 0
-        b.labelIndex.append(contentsOf: repeatElement(-1, count: bytecode.nextLabel))
+        refill(&b.labelIndex, -1, count: bytecode.nextLabel)
         var blocks: [Bytecode.TryBlock] = []
-        b.blockIndexById.append(contentsOf: repeatElement(-1, count: bytecode.nextBlock))
+        refill(&b.blockIndexById, -1, count: bytecode.nextBlock)
         var currentBlock = none
         var lineMarkers: [(instruction: Int, line: Int)] = []
         /// Instructions with `setLinesAtOpcode` (2.7–3.9, rare), with those lines.
@@ -300,7 +292,7 @@ private struct Assembler {
         swap(&b.columns.handlers, &handlers)
         swap(&b.prefixes, &prefixes)
         swap(&b.positions, &positions)
-        b.columns.jumpTargets.append(contentsOf: repeatElement(none, count: count))
+        refill(&b.columns.jumpTargets, none, count: count)
         if let k = b.openBlocks.last { throw fail(.marker("try block \(blocks[k].id) does not end"), at: elementCount) }
         for (s, label) in b.pendingJumps {
             guard label.id >= 0, label.id < b.labelIndex.count, case let target = b.labelIndex[label.id], target >= 0
@@ -333,7 +325,7 @@ private struct Assembler {
         let unit = version.jumpArgumentUnit
         // (Non-jumps got their widths in pass 1.)
         var offsets = taken(&b.offsets)
-        offsets.append(contentsOf: repeatElement(0, count: count + 1))
+        refill(&offsets, 0, count: count + 1)
         var widths = taken(&b.prefixes)
         var opcodeColumn = taken(&b.columns.opcodes)
         while true {

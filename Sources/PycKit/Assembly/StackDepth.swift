@@ -390,20 +390,6 @@ struct StackDepthStorage {
     var pending: [Int] = []
 }
 
-/// Moves `array` out (leaving it empty), so that the result is uniquely referenced.
-@inline(__always)
-func taken<T>(_ array: inout [T]) -> [T] {
-    var out: [T] = []
-    swap(&out, &array)
-    return out
-}
-
-/// Empties `array` (keeping its memory) and fills it with `count` copies of `value`.
-@inline(__always)
-private func refill<T>(_ array: inout [T], _ value: T, count: Int) {
-    array.removeAll(keepingCapacity: true)
-    array.append(contentsOf: repeatElement(value, count: count))
-}
 
 /// One run of the depth computation over one code object. A struct with mutating helpers (not a class: class
 /// properties cost a dynamic exclusivity check at every access).
@@ -561,7 +547,7 @@ private struct StackDepthComputation {
             }
         }
         refill(&blockAt, -1, count: count)
-        blockStarts.removeAll(keepingCapacity: true)
+        clear(&blockStarts)
         for index in 0..<count where leader[index] {
             blockAt[index] = Int32(blockStarts.count)
             blockStarts.append(index)
@@ -630,7 +616,7 @@ private struct StackDepthComputation {
     mutating func worklist() {
         var pending = self.pending
         self.pending = []
-        pending.removeAll(keepingCapacity: true)
+        clear(&pending)
         defer { self.pending = pending }
         enqueue(0, depth: entryDepth, into: &pending)
         while let block = pending.popLast(), !unbounded {

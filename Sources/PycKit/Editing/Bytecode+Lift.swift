@@ -23,15 +23,12 @@ final class LiftScratch {
     }
     private var buffers = Buffers()
 
-    /// The buffers, emptied (their memory kept); hand them back with ``give(_:)``.
+    /// The buffers, `folded` emptied (the others hold stale values until refilled; memory kept);
+    /// hand them back with ``give(_:)``.
     func take() -> Buffers {
         var b = Buffers()
         swap(&b, &buffers)  // moved, not copied: no retain of each array
-        b.folded.removeAll(keepingCapacity: true)
-        b.indexAt.removeAll(keepingCapacity: true)
-        b.jumpTarget.removeAll(keepingCapacity: true)
-        b.labelAt.removeAll(keepingCapacity: true)
-        b.positions.removeAll(keepingCapacity: true)
+        clear(&b.folded)
         return b
     }
 
@@ -259,7 +256,7 @@ struct Lifter {
         // Instruction index by start offset.
         var indexAt: [Int32] = []
         swap(&indexAt, &buffers.indexAt)  // unique, so that appending reuses its memory
-        indexAt.append(contentsOf: repeatElement(-1, count: codeLength + 1))
+        refill(&indexAt, -1, count: codeLength + 1)
         for (i, f) in folded.enumerated() { indexAt[f.start] = Int32(i) }
         indexAt[codeLength] = Int32(folded.count)
         func index(of offset: Int, _ what: String) throws(BytecodeError) -> Int {
@@ -275,10 +272,10 @@ struct Lifter {
         // Jump targets and handlers get labels, numbered in code order (-2: labelled, id not yet given).
         var jumpTarget: [Int] = []
         swap(&jumpTarget, &buffers.jumpTarget)  // unique, so that appending reuses its memory
-        jumpTarget.append(contentsOf: repeatElement(-1, count: folded.count))
+        refill(&jumpTarget, -1, count: folded.count)
         var labelAt: [Int] = []
         swap(&labelAt, &buffers.labelAt)  // unique, so that appending reuses its memory
-        labelAt.append(contentsOf: repeatElement(-1, count: folded.count + 1))
+        refill(&labelAt, -1, count: folded.count + 1)
         let jumpKinds = version.instructionTraits.jumpKind
         let hasArgument = version.instructionTraits.hasArgument
         let unit = version.jumpArgumentUnit
@@ -340,7 +337,7 @@ struct Lifter {
         var markers: [(at: Int, line: Int)] = []  // in code order
         var positions: [SourcePosition] = []
         swap(&positions, &buffers.positions)  // unique, so that appending reuses its memory
-        positions.append(contentsOf: repeatElement(SourcePosition.none, count: folded.count))
+        refill(&positions, SourcePosition.none, count: folded.count)
         var atOpcode: [(at: Int, line: Int)] = []  // rare: entries after EXTENDED_ARG prefixes
         func table<T>(_ decode: () throws(LineTableError) -> T) throws(BytecodeError) -> T {
             do {
