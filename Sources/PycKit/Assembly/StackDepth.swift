@@ -201,9 +201,20 @@ struct StackDepthTraits: Sendable {
     static let generatorFlags: Int32 = 0x20 | 0x80 | 0x200
 
     /// The traits of `version`, built once.
-    static func forVersion(_ version: PythonVersion) -> StackDepthTraits { all[version.index] }
+    static func forVersion(_ version: PythonVersion) -> StackDepthTraits {
+        version.select(v2_7, v3_6, v3_7, v3_8, v3_9, v3_10, v3_11, v3_12, v3_13)
+    }
 
-    private static let all: [StackDepthTraits] = PythonVersion.all.map { StackDepthTraits($0) }
+    // Each built when its version is first used (building all of them cost a file's worth of work).
+    private static let v2_7 = StackDepthTraits(.v2_7)
+    private static let v3_6 = StackDepthTraits(.v3_6)
+    private static let v3_7 = StackDepthTraits(.v3_7)
+    private static let v3_8 = StackDepthTraits(.v3_8)
+    private static let v3_9 = StackDepthTraits(.v3_9)
+    private static let v3_10 = StackDepthTraits(.v3_10)
+    private static let v3_11 = StackDepthTraits(.v3_11)
+    private static let v3_12 = StackDepthTraits(.v3_12)
+    private static let v3_13 = StackDepthTraits(.v3_13)
 
     private init(_ version: PythonVersion) {
         let table = version.opcodes
