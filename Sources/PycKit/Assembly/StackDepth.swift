@@ -146,7 +146,8 @@ extension PythonVersion {
 // MARK: - Per-version traits
 
 /// What the depth computation does differently in each release: the single place that asks "which version?".
-struct StackDepthTraits: Sendable {
+/// A class, so that each computation shares the version's tables instead of copying (retaining) each of them.
+final class StackDepthTraits: Sendable {
     /// How blocks are visited.
     enum Algorithm: Sendable {
         /// 2.7 and 3.6 `stackdepth_walk`: recursive, depth first, jump targets before the fall-through; a block is
@@ -634,9 +635,16 @@ private struct StackDepthComputation {
             queued[block] = false
             var depth = startDepth[block]
             var fallsThrough = true
+            // The handler of the previous instruction, whose edge (same target, same depth) was pushed already:
+            // pushing it again changes nothing, even after another edge reached the handler in between.
+            var pushedHandler = StackDepthColumns.none
             for index in blockStarts[block]..<blockStarts[block + 1] {
-                if let (target, start) = handlerEdge(index) {
-                    enqueue(target, depth: count(start), into: &pending)
+                let handler = handlerIndices[index]
+                if handler != pushedHandler {
+                    pushedHandler = handler
+                    if let (target, start) = handlerEdge(index) {
+                        enqueue(target, depth: count(start), into: &pending)
+                    }
                 }
                 let (fallThrough, jump) = effects(index)
                 countPeak(index, at: depth)
