@@ -126,9 +126,10 @@ private struct Assembler {
 
     /// Assembles; `layout` also fills the stack-depth view of ``AssembledLayout`` (for the verifier).
     func run(
-        _ bytecode: consuming Bytecode, statistics: inout AssemblyStatistics, layout wantsLayout: Bool, scratch: AssemblyScratch
+        _ bytecode: consuming Bytecode, statistics: inout AssemblyStatistics, layout wantsLayout: Bool,
+        scratch: AssemblyScratch
     ) throws(BytecodeError) -> (code: CodeObject, layout: AssembledLayout) {
-        var bytecode = consume bytecode  // a local, so that taking its arrays moves them
+        var bytecode = consume bytecode  // its arrays are taken (moved) out below
         guard bytecode.version == version else {
             throw fail(.marker("bytecode is for \(bytecode.version), not \(version)"), at: 0)
         }
@@ -689,7 +690,9 @@ struct LiftedIndex {
     init?(_ table: LiftedTable?, current: PyObject) {
         guard MemoryLayout<String>.size == 16, let table, case .tuple(let items) = current.value,
             items.count == table.items.count, table.texts.count == items.count, table.resolves.count == items.count,
-            items.withUnsafeBufferPointer({ a in table.items.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } })
+            items.withUnsafeBufferPointer({ a in
+                table.items.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress }
+            })
         else { return nil }
         texts = table.texts
         resolves = table.resolves
