@@ -182,8 +182,9 @@ struct Rewrite: ParsableCommand {
                         bytecode.padWithNops()
                         PhaseTimes.add(&times.pad, since: &clock)
                     }
-                    assembled = try version.assemble(bytecode, statistics: &statistics)
-                }  // the lifted form is freed here, inside the assemble measurement
+                    // Consumed: the assembler frees the lifted form as it reads it, inside the measurement.
+                    assembled = try version.assemble(consume bytecode, statistics: &statistics)
+                }
                 PhaseTimes.add(&times.assemble, since: &clock)
                 floors = statistics
                 if padNops {

@@ -4,23 +4,27 @@ extension PythonVersion {
     /// arguments against the code object's tables (new names are appended to `co_names`), lays
     /// out jumps and `EXTENDED_ARG` prefixes to a fixpoint, writes cache units, and encodes the
     /// line table, the exception table and `co_stacksize` as this version's compiler does.
-    public func assemble(_ bytecode: Bytecode) throws(BytecodeError) -> CodeObject {
+    ///
+    /// The bytecode is consumed: when the caller hands over the only reference (its last use),
+    /// its elements are moved into the result instead of copied, and freed as they are read.
+    public func assemble(_ bytecode: consuming Bytecode) throws(BytecodeError) -> CodeObject {
         var statistics = AssemblyStatistics()
-        return try assemble(bytecode, statistics: &statistics)
+        return try assemble(consume bytecode, statistics: &statistics)
     }
 
     /// Assembles, counting where the floors of ARCHITECTURE.md "Fidelity" decided a value.
-    public func assemble(_ bytecode: Bytecode, statistics: inout AssemblyStatistics) throws(BytecodeError) -> CodeObject
-    {
-        try assemble(bytecode, statistics: &statistics, scratch: AssemblyScratch())
+    public func assemble(
+        _ bytecode: consuming Bytecode, statistics: inout AssemblyStatistics
+    ) throws(BytecodeError) -> CodeObject {
+        try assemble(consume bytecode, statistics: &statistics, scratch: AssemblyScratch())
     }
 
     /// Assembles with working arrays shared by the nested code objects.
     func assemble(
-        _ bytecode: Bytecode, statistics: inout AssemblyStatistics, scratch: AssemblyScratch
+        _ bytecode: consuming Bytecode, statistics: inout AssemblyStatistics, scratch: AssemblyScratch
     ) throws(BytecodeError) -> CodeObject {
         let assembler = Assembler(version: self, codeName: bytecode.template.name)
-        return try assembler.run(bytecode, statistics: &statistics, layout: false, scratch: scratch).code
+        return try assembler.run(consume bytecode, statistics: &statistics, layout: false, scratch: scratch).code
     }
 
     /// Assembles and also returns the layout (instruction offsets), for the verifier and tests.
@@ -47,32 +51,24 @@ final class AssemblyScratch {
         var jumps: [Int] = []
         var handlerTargets: [Int] = []
         var offsets: [Int] = []
-        var runs: [LocationTable.Run] = []
+        /// Working memory of the location-table writer.
+        var locationBytes: [UInt8] = []
         var depthHandlers: [StackDepthHandler] = []
         var depth = StackDepthStorage()
     }
     private var buffers = Buffers()
 
-    /// The buffers, emptied (their memory kept); hand them back with ``give(_:)``.
+    /// The buffers, their lists emptied (their memory kept; the columns hold stale values until
+    /// refilled); hand them back with ``give(_:)``.
     func take() -> Buffers {
         var b = Buffers()
         swap(&b, &buffers)  // moved, not copied: no retain of each array
-        b.elementIndex.removeAll(keepingCapacity: true)
-        b.columns.opcodes.removeAll(keepingCapacity: true)
-        b.columns.opargs.removeAll(keepingCapacity: true)
-        b.columns.jumpTargets.removeAll(keepingCapacity: true)
-        b.columns.handlers.removeAll(keepingCapacity: true)
-        b.prefixes.removeAll(keepingCapacity: true)
-        b.positions.removeAll(keepingCapacity: true)
-        b.labelIndex.removeAll(keepingCapacity: true)
-        b.pendingJumps.removeAll(keepingCapacity: true)
-        b.blockIndexById.removeAll(keepingCapacity: true)
-        b.openBlocks.removeAll(keepingCapacity: true)
-        b.jumps.removeAll(keepingCapacity: true)
-        b.handlerTargets.removeAll(keepingCapacity: true)
-        b.offsets.removeAll(keepingCapacity: true)
-        b.runs.removeAll(keepingCapacity: true)
-        b.depthHandlers.removeAll(keepingCapacity: true)
+        // Only the lists that are appended to are emptied; the columns are refilled where they are sized.
+        clear(&b.pendingJumps)
+        clear(&b.openBlocks)
+        clear(&b.jumps)
+        clear(&b.handlerTargets)
+        clear(&b.depthHandlers)
         return b
     }
 
@@ -130,8 +126,10 @@ private struct Assembler {
 
     /// Assembles; `layout` also fills the stack-depth view of ``AssembledLayout`` (for the verifier).
     func run(
-        _ bytecode: Bytecode, statistics: inout AssemblyStatistics, layout wantsLayout: Bool, scratch: AssemblyScratch
+        _ bytecode: consuming Bytecode, statistics: inout AssemblyStatistics, layout wantsLayout: Bool,
+        scratch: AssemblyScratch
     ) throws(BytecodeError) -> (code: CodeObject, layout: AssembledLayout) {
+        var bytecode = consume bytecode  // its arrays are taken (moved) out below
         guard bytecode.version == version else {
             throw fail(.marker("bytecode is for \(bytecode.version), not \(version)"), at: 0)
         }
@@ -143,13 +141,22 @@ private struct Assembler {
         let hasArgument = traits.hasArgument
         let jumpKinds = traits.jumpKind
         let format = version.lineTableFormat
-        var template = bytecode.template
-        var resolver = ArgumentEncoder(version: version, constantCount: bytecode.constants.count)
+        // Moved out, not copied (the bytecode is consumed); immutable while pass 1 reads its tables
+        // (passing a `var` to the resolver would copy it for each instruction).
+        var movedTemplate = CodeObject()
+        swap(&movedTemplate, &bytecode.template)
+        let source = consume movedTemplate
+        var resolver = ArgumentEncoder(
+            version: version, constantCount: bytecode.constants.count, lifted: bytecode.liftedTables)
         let none = StackDepthColumns.none
 
         // Pass 1: instructions (one column per field), labels, blocks, line markers.
         var b = scratch.take()
-        let elementCount = bytecode.elements.count
+        // The elements are moved out one by one (each slot left holding a payload-free marker), so
+        // that an element is freed right after it is read instead of being copied here and freed
+        // with the bytecode. When the caller keeps a reference, the first write copies the array.
+        var elementList = taken(&bytecode.elements)
+        let elementCount = elementList.count
         // The per-instruction columns, moved out of the scratch buffers and sized for every element
         // to be an instruction, are written through unsafe buffers (no uniqueness or capacity check
         // per write) and cut to the instruction count afterwards.
@@ -159,25 +166,23 @@ private struct Assembler {
         var handlers = taken(&b.columns.handlers)
         var prefixes = taken(&b.prefixes)
         var positions = taken(&b.positions)
-        elementIndex.append(contentsOf: repeatElement(0, count: elementCount))
-        opcodes.append(contentsOf: repeatElement(0, count: elementCount))
-        opargs.append(contentsOf: repeatElement(0, count: elementCount))
-        handlers.append(contentsOf: repeatElement(none, count: elementCount))
-        prefixes.append(contentsOf: repeatElement(0, count: elementCount))
-        positions.append(contentsOf: repeatElement(.none, count: elementCount))
+        refill(&elementIndex, 0, count: elementCount)
+        refill(&opcodes, 0, count: elementCount)
+        refill(&opargs, 0, count: elementCount)
+        refill(&handlers, none, count: elementCount)
+        refill(&prefixes, 0, count: elementCount)
+        refill(&positions, .none, count: elementCount)
         var count = 0
-        b.labelIndex.append(contentsOf: repeatElement(-1, count: bytecode.nextLabel))
+        refill(&b.labelIndex, -1, count: bytecode.nextLabel)
         var blocks: [Bytecode.TryBlock] = []
-        b.blockIndexById.append(contentsOf: repeatElement(-1, count: bytecode.nextBlock))
+        refill(&b.blockIndexById, -1, count: bytecode.nextBlock)
         var currentBlock = none
         var lineMarkers: [(instruction: Int, line: Int)] = []
-        /// (instruction, element) of instructions with `setLinesAtOpcode` (2.7–3.9, rare).
-        var linesAtOpcode: [(instruction: Int, element: Int)] = []
+        /// Instructions with `setLinesAtOpcode` (2.7–3.9, rare), with those lines.
+        var linesAtOpcode: [(instruction: Int, lines: [Int])] = []
         let usesMarkers: Bool
         if case .lnotab = format { usesMarkers = true } else { usesMarkers = false }
-        // Elements are read in place (an unsafe buffer's subscript borrows; the array's copies each
-        // element out and destroys it again).
-        try bytecode.elements.withUnsafeBufferPointer { (elements) throws(BytecodeError) in
+        try elementList.withUnsafeMutableBufferPointer { (elements) throws(BytecodeError) in
             try elementIndex.withUnsafeMutableBufferPointer { (elementIndexOut) throws(BytecodeError) in
                 try opcodes.withUnsafeMutableBufferPointer { (opcodesOut) throws(BytecodeError) in
                     try opargs.withUnsafeMutableBufferPointer { (opargsOut) throws(BytecodeError) in
@@ -185,7 +190,10 @@ private struct Assembler {
                             try prefixes.withUnsafeMutableBufferPointer { (prefixesOut) throws(BytecodeError) in
                                 try positions.withUnsafeMutableBufferPointer { (positionsOut) throws(BytecodeError) in
                                     for e in elements.indices {
-                                        switch elements[e] {
+                                        let slot = elements.baseAddress.unsafelyUnwrapped + e  // e < count
+                                        let element = slot.move()
+                                        slot.initialize(to: .setLine(0))
+                                        switch consume element {
                                         case .instruction(let ins):
                                             let opcode = ins.opcode
                                             guard known[Int(opcode)], opcode != traits.extendedArg else {
@@ -204,11 +212,13 @@ private struct Assembler {
                                                 prefixesOut[i] = ins.extendedArgFloor  // a jump's width is settled in pass 2
                                             } else {
                                                 value = try resolver.encode(
-                                                    ins.argument, opcode: opcode, at: e, in: bytecode.template)
+                                                    ins.argument, opcode: opcode, at: e, in: source)
                                                 prefixesOut[i] = max(
                                                     ins.extendedArgFloor, version.extendedArgCount(for: value))
                                             }
-                                            if !ins.setLinesAtOpcode.isEmpty { linesAtOpcode.append((i, e)) }
+                                            if !ins.setLinesAtOpcode.isEmpty {
+                                                linesAtOpcode.append((i, ins.setLinesAtOpcode))
+                                            }
                                             elementIndexOut[i] = e
                                             opcodesOut[i] = opcode
                                             opargsOut[i] = value
@@ -283,7 +293,7 @@ private struct Assembler {
         swap(&b.columns.handlers, &handlers)
         swap(&b.prefixes, &prefixes)
         swap(&b.positions, &positions)
-        b.columns.jumpTargets.append(contentsOf: repeatElement(none, count: count))
+        refill(&b.columns.jumpTargets, none, count: count)
         if let k = b.openBlocks.last { throw fail(.marker("try block \(blocks[k].id) does not end"), at: elementCount) }
         for (s, label) in b.pendingJumps {
             guard label.id >= 0, label.id < b.labelIndex.count, case let target = b.labelIndex[label.id], target >= 0
@@ -309,12 +319,14 @@ private struct Assembler {
             b.handlerTargets.append(target)
         }
 
+        var template = consume source
+
         // Pass 2: sizes, to a fixpoint (prefixes only ever grow, so this ends).
         let wordcode = version.instructionLayout == .wordcode
         let unit = version.jumpArgumentUnit
         // (Non-jumps got their widths in pass 1.)
         var offsets = taken(&b.offsets)
-        offsets.append(contentsOf: repeatElement(0, count: count + 1))
+        refill(&offsets, 0, count: count + 1)
         var widths = taken(&b.prefixes)
         var opcodeColumn = taken(&b.columns.opcodes)
         while true {
@@ -433,7 +445,7 @@ private struct Assembler {
                     }
                     if a < linesAtOpcode.count && linesAtOpcode[a].instruction == i {
                         let prefixBytes = b.prefixes[i] * (wordcode ? 2 : 3)
-                        for l in bytecode.instruction(at: linesAtOpcode[a].element)?.setLinesAtOpcode ?? [] {
+                        for l in linesAtOpcode[a].lines {
                             line = l
                             entries.append(LnotabEntry(offset: b.offsets[i] + prefixBytes, line: l))
                         }
@@ -454,14 +466,18 @@ private struct Assembler {
                 }
                 template.linetable.value = .bytes(try LineTable310.encode(ranges, firstLine: firstLine))
             case .locations(let perInstruction, _, _):
-                b.runs.reserveCapacity(count)
-                for i in 0..<count {
-                    b.runs.append(
-                        LocationTable.Run(position: b.positions[i], codeUnits: (b.offsets[i + 1] - b.offsets[i]) / 2))
+                // One run per instruction, read straight from the columns (no array of runs).
+                let table = try b.positions.withUnsafeBufferPointer { (positions) throws(LineTableError) in
+                    try b.offsets.withUnsafeBufferPointer { (offsets) throws(LineTableError) in
+                        try LocationTable.encode(
+                            runCount: count, codeUnits: offsets[count] / 2, firstLine: firstLine,
+                            mergingEqualNeighbours: !perInstruction, storage: &b.locationBytes
+                        ) {
+                            LocationTable.Run(position: positions[$0], codeUnits: (offsets[$0 + 1] - offsets[$0]) / 2)
+                        }
+                    }
                 }
-                template.linetable.value = .bytes(
-                    try LocationTable.encode(
-                        runs: b.runs, firstLine: firstLine, mergingEqualNeighbours: !perInstruction))
+                template.linetable.value = .bytes(table)
             }
         } catch {
             throw fail(.table("\(version.lineTableFieldName): \(error)"), at: 0)
@@ -523,15 +539,22 @@ private struct Assembler {
         template.code.value = .bytes(code)
         resolver.store(into: &template)
         var consts: [PyObject] = []
-        consts.reserveCapacity(bytecode.constants.count)
-        for c in bytecode.constants {
-            switch c {
-            case .value(let o): consts.append(o)
-            case .code(let nested, let encoding):
-                consts.append(
-                    PyObject(
-                        .code(try version.assemble(nested, statistics: &statistics, scratch: scratch)),
-                        encoding: encoding))
+        var constants = taken(&bytecode.constants)
+        consts.reserveCapacity(constants.count)
+        // Moved out like the elements, so that each nested bytecode is consumed in turn.
+        try constants.withUnsafeMutableBufferPointer { (constants) throws(BytecodeError) in
+            for k in constants.indices {
+                let slot = constants.baseAddress.unsafelyUnwrapped + k  // k < count
+                let constant = slot.move()
+                slot.initialize(to: .value(.none))
+                switch consume constant {
+                case .value(let o): consts.append(o)
+                case .code(let nested, let encoding):
+                    consts.append(
+                        PyObject(
+                            .code(try version.assemble(consume nested, statistics: &statistics, scratch: scratch)),
+                            encoding: encoding))
+                }
             }
         }
         template.consts.value = .tuple(consts)
@@ -640,6 +663,76 @@ struct NameTable {
     }
 }
 
+/// The slots of a lifted name table by the identity of the strings the lifter made for them: a
+/// string with the same representation (for a heap string, the same storage object; a small
+/// string holds its bytes inline) has the same UTF-8 bytes, so it resolves to the slot the byte
+/// lookup of ``NameTable`` would find, as long as the table is the one lifted. Only slots that
+/// resolve back to themselves are entered; any other string falls back to the byte lookup.
+struct LiftedIndex {
+    /// A string's two words, as stored.
+    struct Bits: Equatable {
+        var low: UInt64
+        var high: UInt64
+
+        @inline(__always)
+        init(_ s: String) { (low, high) = unsafeBitCast(s, to: (UInt64, UInt64).self) }
+    }
+
+    /// The lifted texts and whether each resolves back to its slot.
+    private let texts: [String]
+    private let resolves: [Bool]
+    /// Hash buckets holding slot + 1 (0: empty); empty for small tables, which are scanned.
+    private var buckets: [Int32] = []
+    static let linearLimit = 12
+
+    /// The index of `table`, nil when there is none or `current` (the template's tuple) no longer
+    /// holds the very items it was lifted from.
+    init?(_ table: LiftedTable?, current: PyObject) {
+        guard MemoryLayout<String>.size == 16, let table, case .tuple(let items) = current.value,
+            items.count == table.items.count, table.texts.count == items.count, table.resolves.count == items.count,
+            items.withUnsafeBufferPointer({ a in
+                table.items.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress }
+            })
+        else { return nil }
+        texts = table.texts
+        resolves = table.resolves
+        if texts.count > Self.linearLimit {
+            var size = 32
+            while size < 2 * texts.count { size *= 2 }
+            buckets = [Int32](repeating: 0, count: size)
+            let mask = size - 1
+            for i in texts.indices where resolves[i] {
+                var h = Self.hash(Bits(texts[i])) & mask
+                while buckets[h] != 0 { h = (h + 1) & mask }
+                buckets[h] = Int32(truncatingIfNeeded: i + 1)
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func hash(_ b: Bits) -> Int {
+        let h = (b.low ^ (b.high &* 0x9E37_79B9_7F4A_7C15)) &* 0xBF58_476D_1CE4_E5B9
+        return Int(truncatingIfNeeded: h ^ (h >> 31))
+    }
+
+    /// The slot lifted with exactly this string, or nil.
+    func find(_ s: String) -> Int? {
+        let bits = Bits(s)
+        if buckets.isEmpty {
+            for i in texts.indices where resolves[i] && Bits(texts[i]) == bits { return i }
+            return nil
+        }
+        let mask = buckets.count - 1
+        var h = Self.hash(bits) & mask
+        while buckets[h] != 0 {
+            let i = Int(buckets[h]) - 1
+            if Bits(texts[i]) == bits { return i }
+            h = (h + 1) & mask
+        }
+        return nil
+    }
+}
+
 /// Resolves symbolic arguments to numbers against a code object's tables, appending new names.
 /// Each table is read from the template when an argument first needs it.
 struct ArgumentEncoder {
@@ -652,13 +745,20 @@ struct ArgumentEncoder {
     private var cells: NameTable? = nil
     private var frees: NameTable? = nil
     var addedNames = false
+    /// The lifter's tables, and the indexes of their strings once checked against the template.
+    private let lifted: LiftedTables
+    private var liftedNames: LiftedIndex? = nil
+    private var liftedLocals: LiftedIndex? = nil
+    private var checkedLiftedNames = false
+    private var checkedLiftedLocals = false
 
     /// The tables are those of the template each ``encode(_:opcode:at:in:)`` call passes (always the
     /// same one: it is a parameter, not a stored copy, so that no code object is copied field by field).
-    init(version: PythonVersion, constantCount: Int) {
+    init(version: PythonVersion, constantCount: Int, lifted: LiftedTables = LiftedTables()) {
         self.version = version
         shapes = version.editingTraits.shapes
         self.constantCount = constantCount
+        self.lifted = lifted
     }
 
     func fail(_ kind: BytecodeError.Kind, _ e: Int, _ template: CodeObject) -> BytecodeError {
@@ -666,6 +766,11 @@ struct ArgumentEncoder {
     }
 
     mutating func name(_ s: String, _ template: CodeObject) -> Int {
+        if !checkedLiftedNames {
+            liftedNames = LiftedIndex(lifted.names, current: template.names)
+            checkedLiftedNames = true
+        }
+        if let i = liftedNames?.find(s) { return i }
         if names == nil { names = NameTable(NameTable.keys(template.names)) }
         if let i = names!.lookup(s) { return i }
         if !addedNames { nameObjects = template.names.value.items ?? [] }
@@ -697,6 +802,14 @@ struct ArgumentEncoder {
     private mutating func variable(
         _ table: VariableTable, _ n: String, at e: Int, _ template: CodeObject
     ) throws(BytecodeError) -> Int {
+        if table == .locals {
+            if !checkedLiftedLocals {
+                liftedLocals = LiftedIndex(
+                    lifted.locals, current: version.usesLocalsPlus ? template.localsplusnames : template.varnames)
+                checkedLiftedLocals = true
+            }
+            if let i = liftedLocals?.find(n) { return i }
+        }
         if locals == nil { buildVariableTables(template) }
         let found: Int?
         switch table {

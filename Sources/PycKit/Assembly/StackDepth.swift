@@ -146,7 +146,8 @@ extension PythonVersion {
 // MARK: - Per-version traits
 
 /// What the depth computation does differently in each release: the single place that asks "which version?".
-struct StackDepthTraits: Sendable {
+/// A class, so that each computation shares the version's tables instead of copying (retaining) each of them.
+final class StackDepthTraits: Sendable {
     /// How blocks are visited.
     enum Algorithm: Sendable {
         /// 2.7 and 3.6 `stackdepth_walk`: recursive, depth first, jump targets before the fall-through; a block is
@@ -201,9 +202,20 @@ struct StackDepthTraits: Sendable {
     static let generatorFlags: Int32 = 0x20 | 0x80 | 0x200
 
     /// The traits of `version`, built once.
-    static func forVersion(_ version: PythonVersion) -> StackDepthTraits { all[version.index] }
+    static func forVersion(_ version: PythonVersion) -> StackDepthTraits {
+        version.select(v2_7, v3_6, v3_7, v3_8, v3_9, v3_10, v3_11, v3_12, v3_13)
+    }
 
-    private static let all: [StackDepthTraits] = PythonVersion.all.map { StackDepthTraits($0) }
+    // Each built when its version is first used (building all of them cost a file's worth of work).
+    private static let v2_7 = StackDepthTraits(.v2_7)
+    private static let v3_6 = StackDepthTraits(.v3_6)
+    private static let v3_7 = StackDepthTraits(.v3_7)
+    private static let v3_8 = StackDepthTraits(.v3_8)
+    private static let v3_9 = StackDepthTraits(.v3_9)
+    private static let v3_10 = StackDepthTraits(.v3_10)
+    private static let v3_11 = StackDepthTraits(.v3_11)
+    private static let v3_12 = StackDepthTraits(.v3_12)
+    private static let v3_13 = StackDepthTraits(.v3_13)
 
     private init(_ version: PythonVersion) {
         let table = version.opcodes
@@ -390,20 +402,6 @@ struct StackDepthStorage {
     var pending: [Int] = []
 }
 
-/// Moves `array` out (leaving it empty), so that the result is uniquely referenced.
-@inline(__always)
-func taken<T>(_ array: inout [T]) -> [T] {
-    var out: [T] = []
-    swap(&out, &array)
-    return out
-}
-
-/// Empties `array` (keeping its memory) and fills it with `count` copies of `value`.
-@inline(__always)
-private func refill<T>(_ array: inout [T], _ value: T, count: Int) {
-    array.removeAll(keepingCapacity: true)
-    array.append(contentsOf: repeatElement(value, count: count))
-}
 
 /// One run of the depth computation over one code object. A struct with mutating helpers (not a class: class
 /// properties cost a dynamic exclusivity check at every access).
@@ -561,7 +559,7 @@ private struct StackDepthComputation {
             }
         }
         refill(&blockAt, -1, count: count)
-        blockStarts.removeAll(keepingCapacity: true)
+        clear(&blockStarts)
         for index in 0..<count where leader[index] {
             blockAt[index] = Int32(blockStarts.count)
             blockStarts.append(index)
@@ -630,16 +628,23 @@ private struct StackDepthComputation {
     mutating func worklist() {
         var pending = self.pending
         self.pending = []
-        pending.removeAll(keepingCapacity: true)
+        clear(&pending)
         defer { self.pending = pending }
         enqueue(0, depth: entryDepth, into: &pending)
         while let block = pending.popLast(), !unbounded {
             queued[block] = false
             var depth = startDepth[block]
             var fallsThrough = true
+            // The handler of the previous instruction, whose edge (same target, same depth) was pushed already:
+            // pushing it again changes nothing, even after another edge reached the handler in between.
+            var pushedHandler = StackDepthColumns.none
             for index in blockStarts[block]..<blockStarts[block + 1] {
-                if let (target, start) = handlerEdge(index) {
-                    enqueue(target, depth: count(start), into: &pending)
+                let handler = handlerIndices[index]
+                if handler != pushedHandler {
+                    pushedHandler = handler
+                    if let (target, start) = handlerEdge(index) {
+                        enqueue(target, depth: count(start), into: &pending)
+                    }
                 }
                 let (fallThrough, jump) = effects(index)
                 countPeak(index, at: depth)

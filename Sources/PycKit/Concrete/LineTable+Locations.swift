@@ -214,35 +214,38 @@ public enum LocationTable {
         _ positions: [SourcePosition], instructionStarts: [Int]?, firstLine: Int, oneEntryPerInstruction: Bool
     ) throws(LineTableError) -> [UInt8] {
         try checkFirstLine(firstLine)
-        var writer = LocationWriter(firstLine: firstLine, capacity: positions.count + positions.count / 2)
-        try positions.withUnsafeBufferPointer { (p) throws(LineTableError) in
-            let count = p.count
-            if count == 0 { return }
-            if oneEntryPerInstruction {
-                guard let starts = instructionStarts, starts.first == 0 else {
-                    throw LineTableError(.invalidInstructionStarts, at: 0)
-                }
-                for (k, start) in starts.enumerated() {
-                    let end = k + 1 < starts.count ? starts[k + 1] : count
-                    guard start < end, end <= count else { throw LineTableError(.invalidInstructionStarts, at: k) }
-                    let position = p[start]
-                    for u in (start + 1)..<end where p[u] != position {
-                        throw LineTableError(.invalidPosition, at: u)
+        var storage: [UInt8] = []
+        // At most one entry per code unit.
+        return try LocationWriter.writing(entries: positions.count, firstLine: firstLine, storage: &storage) {
+            (writer) throws(LineTableError) in
+            try positions.withUnsafeBufferPointer { (p) throws(LineTableError) in
+                let count = p.count
+                if count == 0 { return }
+                if oneEntryPerInstruction {
+                    guard let starts = instructionStarts, starts.first == 0 else {
+                        throw LineTableError(.invalidInstructionStarts, at: 0)
                     }
-                    try writer.write(position, units: end - start, index: start)
-                }
-            } else {
-                var start = 0
-                while start < count {
-                    let position = p[start]
-                    var end = start + 1
-                    while end < count && p[end] == position { end += 1 }
-                    try writer.write(position, units: end - start, index: start)
-                    start = end
+                    for (k, start) in starts.enumerated() {
+                        let end = k + 1 < starts.count ? starts[k + 1] : count
+                        guard start < end, end <= count else { throw LineTableError(.invalidInstructionStarts, at: k) }
+                        let position = p[start]
+                        for u in (start + 1)..<end where p[u] != position {
+                            throw LineTableError(.invalidPosition, at: u)
+                        }
+                        try writer.write(position, units: end - start, index: start)
+                    }
+                } else {
+                    var start = 0
+                    while start < count {
+                        let position = p[start]
+                        var end = start + 1
+                        while end < count && p[end] == position { end += 1 }
+                        try writer.write(position, units: end - start, index: start)
+                        start = end
+                    }
                 }
             }
         }
-        return writer.bytes
     }
 
     /// Encodes runs in order, each longer than 8 units split. A 3.11 assembler passes one run per
@@ -252,24 +255,50 @@ public enum LocationTable {
     public static func encode(
         runs: [Run], firstLine: Int, mergingEqualNeighbours: Bool = false
     ) throws(LineTableError) -> [UInt8] {
+        var storage: [UInt8] = []
+        return try runs.withUnsafeBufferPointer { (runs) throws(LineTableError) in
+            var units = 0
+            for run in runs where run.codeUnits > 0 { units &+= run.codeUnits }
+            return try encode(
+                runCount: runs.count, codeUnits: units, firstLine: firstLine,
+                mergingEqualNeighbours: mergingEqualNeighbours, storage: &storage
+            ) { runs[$0] }
+        }
+    }
+
+    /// ``encode(runs:firstLine:mergingEqualNeighbours:)`` over runs handed out by `run` (index in
+    /// `0..<runCount`, in order), without an array of them. `codeUnits` bounds the units of all
+    /// runs (it sizes the output: a bound too low is an error, never an overrun);
+    /// `storage` is working memory the caller may keep for the next call.
+    static func encode(
+        runCount: Int, codeUnits: Int, firstLine: Int, mergingEqualNeighbours: Bool, storage: inout [UInt8],
+        run: (Int) -> Run
+    ) throws(LineTableError) -> [UInt8] {
         try checkFirstLine(firstLine)
-        var writer = LocationWriter(firstLine: firstLine, capacity: runs.count * 2)
-        var pending = Run(position: .none, codeUnits: 0)
-        var pendingIndex = 0
-        for (index, run) in runs.enumerated() {
-            guard run.codeUnits >= 0, run.codeUnits <= Int32.max else {
-                throw LineTableError(.invalidPosition, at: index)
-            }
-            if mergingEqualNeighbours && run.position == pending.position {
-                pending.codeUnits += run.codeUnits
-                continue
+        // A run of n units takes ⌈n / 8⌉ ≤ n / 8 + 1 entries.
+        let entries = runCount &+ codeUnits / 8 &+ 1
+        guard codeUnits >= 0, entries > 0, entries <= Int.max / LocationWriter.maximumEntryBytes else {
+            throw LineTableError(.invalidPosition, at: 0)
+        }
+        return try LocationWriter.writing(entries: entries, firstLine: firstLine, storage: &storage) {
+            (writer) throws(LineTableError) in
+            var pending = Run(position: .none, codeUnits: 0)
+            var pendingIndex = 0
+            for index in 0..<runCount {
+                let run = run(index)
+                guard run.codeUnits >= 0, run.codeUnits <= Int32.max else {
+                    throw LineTableError(.invalidPosition, at: index)
+                }
+                if mergingEqualNeighbours && run.position == pending.position {
+                    pending.codeUnits += run.codeUnits
+                    continue
+                }
+                try writer.write(pending.position, units: pending.codeUnits, index: pendingIndex)
+                pending = run
+                pendingIndex = index
             }
             try writer.write(pending.position, units: pending.codeUnits, index: pendingIndex)
-            pending = run
-            pendingIndex = index
         }
-        try writer.write(pending.position, units: pending.codeUnits, index: pendingIndex)
-        return writer.bytes
     }
 }
 
@@ -521,23 +550,52 @@ struct LocationLineRanges {
 /// Writes location entries with the compiler's form choice (`write_location_info_entry` in
 /// `Python/compile.c` of 3.11, `Python/assemble.c` of 3.12+).
 struct LocationWriter {
-    var bytes: [UInt8] = []
+    /// The most bytes one entry takes: the header and four varints of values below 2^34 (6 each).
+    static let maximumEntryBytes = 25
+    /// Where the next byte goes; room for `entriesLeft` more entries.
+    private var out: UnsafeMutablePointer<UInt8>
+    private var entriesLeft: Int
     /// The line the table has reached (`a_lineno`).
     var line: Int
 
-    init(firstLine: Int, capacity: Int) {
+    private init(_ buffer: UnsafeMutablePointer<UInt8>, entries: Int, firstLine: Int) {
+        out = buffer
+        entriesLeft = entries
         line = firstLine
-        bytes.reserveCapacity(capacity)
+    }
+
+    /// Runs `body` with a writer that has room for `entries` entries in `storage` (grown when
+    /// short, kept for reuse), and returns the bytes written. Writing more entries throws.
+    static func writing(
+        entries: Int, firstLine: Int, storage: inout [UInt8],
+        _ body: (inout LocationWriter) throws(LineTableError) -> Void
+    ) throws(LineTableError) -> [UInt8] {
+        let capacity = max(entries, 1) * maximumEntryBytes
+        if storage.count < capacity {
+            storage = [UInt8](unsafeUninitializedCapacity: capacity) { _, count in count = capacity }
+        }
+        return try storage.withUnsafeMutableBufferPointer { (buffer) throws(LineTableError) -> [UInt8] in
+            guard let base = buffer.baseAddress else { return [] }
+            var writer = LocationWriter(base, entries: entries, firstLine: firstLine)
+            try body(&writer)
+            return Array(UnsafeBufferPointer(start: base, count: writer.out - base))
+        }
+    }
+
+    @inline(__always)
+    private mutating func append(_ byte: UInt8) {
+        out.pointee = byte
+        out += 1
     }
 
     @inline(__always)
     private mutating func varint(_ value: Int) {
         var v = value
         while v >= 64 {
-            bytes.append(UInt8(64 | (v & 63)))
+            append(UInt8(64 | (v & 63)))
             v >>= 6
         }
-        bytes.append(UInt8(v))
+        append(UInt8(v))
     }
 
     @inline(__always)
@@ -556,10 +614,12 @@ struct LocationWriter {
     }
 
     private mutating func entry(_ p: SourcePosition, units: Int, index: Int) throws(LineTableError) {
+        guard entriesLeft > 0 else { throw LineTableError(.invalidPosition, at: index) }
+        entriesLeft -= 1
         let head = UInt8(0x80 | (units - 1))
         let l = Int(p.rawLine)
         guard l >= 0 else {
-            bytes.append(head | 15 << 3)
+            append(head | 15 << 3)
             return
         }
         let delta = l - line
@@ -569,27 +629,27 @@ struct LocationWriter {
         guard column >= -1, endColumn >= -1 else { throw LineTableError(.invalidPosition, at: index) }
         if column < 0 || endColumn < 0 {
             if endLine == l || endLine == -1 {
-                bytes.append(head | 13 << 3)
+                append(head | 13 << 3)
                 signedVarint(delta)
                 line = l
                 return
             }
         } else if endLine == l {
             if delta == 0 && column < 80 && endColumn - column < 16 && endColumn >= column {
-                bytes.append(head | UInt8(column >> 3) << 3)
-                bytes.append(UInt8((column & 7) << 4 | (endColumn - column)))
+                append(head | UInt8(column >> 3) << 3)
+                append(UInt8((column & 7) << 4 | (endColumn - column)))
                 return
             }
             if delta >= 0 && delta < 3 && column < 128 && endColumn < 128 {
-                bytes.append(head | UInt8(10 + delta) << 3)
-                bytes.append(UInt8(column))
-                bytes.append(UInt8(endColumn))
+                append(head | UInt8(10 + delta) << 3)
+                append(UInt8(column))
+                append(UInt8(endColumn))
                 line = l
                 return
             }
         }
         guard endLine >= l else { throw LineTableError(.invalidPosition, at: index) }
-        bytes.append(head | 14 << 3)
+        append(head | 14 << 3)
         signedVarint(delta)
         varint(endLine - l)
         varint(column + 1)

@@ -23,15 +23,12 @@ final class LiftScratch {
     }
     private var buffers = Buffers()
 
-    /// The buffers, emptied (their memory kept); hand them back with ``give(_:)``.
+    /// The buffers, `folded` emptied (the others hold stale values until refilled; memory kept);
+    /// hand them back with ``give(_:)``.
     func take() -> Buffers {
         var b = Buffers()
         swap(&b, &buffers)  // moved, not copied: no retain of each array
-        b.folded.removeAll(keepingCapacity: true)
-        b.indexAt.removeAll(keepingCapacity: true)
-        b.jumpTarget.removeAll(keepingCapacity: true)
-        b.labelAt.removeAll(keepingCapacity: true)
-        b.positions.removeAll(keepingCapacity: true)
+        clear(&b.folded)
         return b
     }
 
@@ -259,7 +256,7 @@ struct Lifter {
         // Instruction index by start offset.
         var indexAt: [Int32] = []
         swap(&indexAt, &buffers.indexAt)  // unique, so that appending reuses its memory
-        indexAt.append(contentsOf: repeatElement(-1, count: codeLength + 1))
+        refill(&indexAt, -1, count: codeLength + 1)
         for (i, f) in folded.enumerated() { indexAt[f.start] = Int32(i) }
         indexAt[codeLength] = Int32(folded.count)
         func index(of offset: Int, _ what: String) throws(BytecodeError) -> Int {
@@ -275,10 +272,10 @@ struct Lifter {
         // Jump targets and handlers get labels, numbered in code order (-2: labelled, id not yet given).
         var jumpTarget: [Int] = []
         swap(&jumpTarget, &buffers.jumpTarget)  // unique, so that appending reuses its memory
-        jumpTarget.append(contentsOf: repeatElement(-1, count: folded.count))
+        refill(&jumpTarget, -1, count: folded.count)
         var labelAt: [Int] = []
         swap(&labelAt, &buffers.labelAt)  // unique, so that appending reuses its memory
-        labelAt.append(contentsOf: repeatElement(-1, count: folded.count + 1))
+        refill(&labelAt, -1, count: folded.count + 1)
         let jumpKinds = version.instructionTraits.jumpKind
         let hasArgument = version.instructionTraits.hasArgument
         let unit = version.jumpArgumentUnit
@@ -340,7 +337,7 @@ struct Lifter {
         var markers: [(at: Int, line: Int)] = []  // in code order
         var positions: [SourcePosition] = []
         swap(&positions, &buffers.positions)  // unique, so that appending reuses its memory
-        positions.append(contentsOf: repeatElement(SourcePosition.none, count: folded.count))
+        refill(&positions, SourcePosition.none, count: folded.count)
         var atOpcode: [(at: Int, line: Int)] = []  // rare: entries after EXTENDED_ARG prefixes
         func table<T>(_ decode: () throws(LineTableError) -> T) throws(BytecodeError) -> T {
             do {
@@ -475,6 +472,7 @@ struct Lifter {
             throw fail(.marker("exception-table entries out of order or overlapping"), at: 0)
         }
         swap(&bytecode.elements, &elements)
+        bytecode.liftedTables = args.takeTables()
         // Swapped back, not assigned: a local still holding a buffer would make it shared, and the
         // nested code objects would then allocate fresh ones instead of reusing it.
         swap(&buffers.folded, &folded)
@@ -489,13 +487,14 @@ struct Lifter {
         constants.reserveCapacity(code.constants.count)
         for c in code.constants {
             if nested, case .code(let nested) = c.value {
-                let lifted = try Lifter(version: version, code: nested, nested: true, scratch: scratch).lift()
-                constants.append(.code(lifted, encoding: c.encoding))
+                // Moved, not copied (each copy of a code object retains every field).
+                let lifted = try Lifter(version: version, code: consume nested, nested: true, scratch: scratch).lift()
+                constants.append(.code(consume lifted, encoding: c.encoding))
             } else {
                 constants.append(.value(c))
             }
         }
-        bytecode.constants = constants
+        bytecode.constants = consume constants
         return bytecode
     }
 }
@@ -515,11 +514,14 @@ struct ArgumentDecoder {
         var resolves: [Bool] = []
         /// Per slot: a free variable (cells of 3.11+ `co_localsplusnames`).
         var free: [Bool] = []
+        /// The tuple's items.
+        var items: [PyObject] = []
 
         init() {}
 
         init(_ tuple: PyObject, free: [Bool] = []) {
             let items = tuple.value.items ?? []
+            self.items = items
             texts.reserveCapacity(items.count)
             for o in items { texts.append(o.value.text ?? "") }
             self.free = free
@@ -540,6 +542,22 @@ struct ArgumentDecoder {
     private var haveNames = false
     private var haveLocals = false
     private var haveCells = false
+
+    /// The names and locals tables decoded so far, moved out for the assembler.
+    mutating func takeTables() -> LiftedTables {
+        var tables = LiftedTables()
+        if haveNames {
+            tables.names = LiftedTable(
+                items: taken(&names.items), texts: taken(&names.texts), resolves: taken(&names.resolves))
+        }
+        if haveLocals {
+            tables.locals = LiftedTable(
+                items: taken(&locals.items), texts: taken(&locals.texts), resolves: taken(&locals.resolves))
+        }
+        haveNames = false
+        haveLocals = false
+        return tables
+    }
 
     /// The tables are those of the code object each ``decode(opcode:value:offset:in:)`` call passes
     /// (always the same one: a parameter, not a stored copy of the code object).

@@ -24,6 +24,9 @@ public struct Bytecode: Sendable, Equatable {
     public var stackSizeFloor: Int
     var nextLabel = 0
     var nextBlock = 0
+    /// The lifter's decoded `co_names` and locals, so that the assembler can resolve the very
+    /// strings the lifter handed out without hashing their bytes (a cache: not part of the value).
+    var liftedTables = LiftedTables()
 
     public init(version: PythonVersion, template: CodeObject, constants: [Constant] = [], elements: [Element] = []) {
         self.version = version
@@ -52,7 +55,9 @@ public struct Bytecode: Sendable, Equatable {
     public enum Constant: Sendable, Equatable {
         case value(PyObject)
         /// A nested code object, lifted; `encoding` is the marshal encoding of the original object.
-        indirect case code(Bytecode, encoding: MarshalEncoding)
+        /// (Stored inline, not `indirect`: the recursion runs through the `constants` array already,
+        /// and without a box the assembler can move a nested bytecode out instead of copying it.)
+        case code(Bytecode, encoding: MarshalEncoding)
 
         /// The constant as a marshalled object (nested code not assembled: its template).
         public var object: PyObject {
@@ -175,6 +180,26 @@ public struct Bytecode: Sendable, Equatable {
         defer { nextBlock += 1 }
         return TryBlock(id: nextBlock, handler: handler, depth: depth, lasti: lasti)
     }
+}
+
+/// Name tables as the lifter decoded them; see ``Bytecode/liftedTables``. Equal whatever they
+/// hold, so that they never decide whether two ``Bytecode`` values are equal.
+struct LiftedTables: Sendable, Equatable {
+    /// `co_names`.
+    var names: LiftedTable?
+    /// `co_varnames` (up to 3.10) or `co_localsplusnames` (3.11+).
+    var locals: LiftedTable?
+
+    static func == (_: LiftedTables, _: LiftedTables) -> Bool { true }
+}
+
+/// One name table as lifted: the tuple's items, each slot's text, and whether the text resolves
+/// back to that slot (no earlier slot has the same UTF-8 bytes).
+struct LiftedTable: Sendable {
+    /// The tuple's items, kept so that their buffer's identity shows the table is unchanged.
+    var items: [PyObject]
+    var texts: [String]
+    var resolves: [Bool]
 }
 
 /// Why code could not be lifted, assembled or edited, and where.

@@ -1,0 +1,26 @@
+// Working arrays kept from one code object to the next (the lifter's, the assembler's and the stack-depth
+// computation's scratch buffers): moved out and back so that they stay uniquely referenced, and refilled in
+// place so that their memory is allocated once per file.
+
+/// Moves `array` out (leaving it empty), so that the result is uniquely referenced.
+@inline(__always)
+func taken<T>(_ array: inout [T]) -> [T] {
+    var out: [T] = []
+    swap(&out, &array)
+    return out
+}
+
+/// Empties `array`, keeping its memory (and making no call when it is empty already).
+@inline(__always)
+func clear<T>(_ array: inout [T]) {
+    if !array.isEmpty { array.removeAll(keepingCapacity: true) }
+}
+
+/// Makes `array` `count` copies of `value`, reusing its memory: the elements it keeps are overwritten in place
+/// (a plain loop, where appending a repeated element goes through an iterator), and only growth appends.
+@inline(__always)
+func refill<T>(_ array: inout [T], _ value: T, count: Int) {
+    if array.count > count { array.removeLast(array.count - count) }
+    array.withUnsafeMutableBufferPointer { $0.update(repeating: value) }
+    if array.count < count { array.append(contentsOf: repeatElement(value, count: count - array.count)) }
+}
