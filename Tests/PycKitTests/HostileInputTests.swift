@@ -47,22 +47,14 @@ struct HostileInputTests {
 
     @Test("corpus files with random bytes flipped decode or throw, never trap", arguments: PythonVersion.all)
     func randomByteFlips(_ version: PythonVersion) throws {
-        let mid = try Self.corpusBySize(version).filter { (2_000...12_000).contains($0.size) }
-        try #require(mid.count >= 4)
-        let picked = try (0..<4).map { try FileIO.read(mid[$0 * mid.count / 4].path) }
+        let picked = try Self.corpusSample(version, count: 4, sizes: 2_000...12_000)
         var rng = SplitMix(seed: 0xF11B_5EED &+ UInt64(version.major * 100 + version.minor))
         let mutants = 150
         var decoded = 0
         var threw = 0
         for bytes in picked {
             for _ in 0..<mutants {
-                var m = bytes
-                for _ in 0..<(1 + rng.next() % 3) {
-                    let i = Int(rng.next() % UInt64(m.count))
-                    m[i] =
-                        rng.next() % 2 == 0
-                        ? m[i] ^ UInt8(1 << (rng.next() % 8)) : UInt8(truncatingIfNeeded: rng.next())
-                }
+                let m = Self.mutated(bytes, from: 0, rng: &rng)
                 do {
                     let pyc = try PycFile(bytes: m)
                     decoded += 1
@@ -90,9 +82,7 @@ struct HostileInputTests {
         // and through `PycFile` when that declines. Both must print the same text and report
         // the same problems for any input the in-place reader takes; it must take no input
         // the tree reader refuses, and neither may trap.
-        let mid = try Self.corpusBySize(version).filter { (1_000...16_000).contains($0.size) }
-        try #require(mid.count >= 6)
-        let picked = try (0..<6).map { try FileIO.read(mid[$0 * mid.count / 6].path) }
+        let picked = try Self.corpusSample(version, count: 6, sizes: 1_000...16_000)
         var rng = SplitMix(seed: 0xD15A_55ED &+ UInt64(version.major * 100 + version.minor))
         let mutants = 120
         let buffer = ListingBuffer()
@@ -100,14 +90,8 @@ struct HostileInputTests {
         var withProblems = 0
         for bytes in picked {
             for _ in 0..<mutants {
-                var m = bytes
-                for _ in 0..<(1 + rng.next() % 3) {
-                    // Past the 16-byte header (8 bytes in 2.7), where the code objects are.
-                    let i = 8 + Int(rng.next() % UInt64(m.count - 8))
-                    m[i] =
-                        rng.next() % 2 == 0
-                        ? m[i] ^ UInt8(1 << (rng.next() % 8)) : UInt8(truncatingIfNeeded: rng.next())
-                }
+                // Past the 16-byte header (8 bytes in 2.7), where the code objects are.
+                let m = Self.mutated(bytes, from: 8, rng: &rng)
                 buffer.removeAll()
                 guard let problems = Disassembler.listing(pyc: m, into: buffer) else { continue }
                 inPlace += 1
@@ -147,6 +131,23 @@ struct HostileInputTests {
             if l != r { return "line \(i + 1): \(l.debugDescription) vs \(r.debugDescription)" }
         }
         return "none"
+    }
+
+    /// The bytes of `count` corpus files of `version` spread over those whose size is in `sizes`.
+    static func corpusSample(_ version: PythonVersion, count: Int, sizes: ClosedRange<Int>) throws -> [[UInt8]] {
+        let files = try corpusBySize(version).filter { sizes.contains($0.size) }
+        try #require(files.count >= count)
+        return try (0..<count).map { try FileIO.read(files[$0 * files.count / count].path) }
+    }
+
+    /// `bytes` with one to three bytes at `from` or after it flipped in one bit or replaced.
+    static func mutated(_ bytes: [UInt8], from start: Int, rng: inout SplitMix) -> [UInt8] {
+        var m = bytes
+        for _ in 0..<(1 + rng.next() % 3) {
+            let i = start + Int(rng.next() % UInt64(m.count - start))
+            m[i] = rng.next() % 2 == 0 ? m[i] ^ UInt8(1 << (rng.next() % 8)) : UInt8(truncatingIfNeeded: rng.next())
+        }
+        return m
     }
 
     /// The corpus files of `version` with their sizes, smallest first.
