@@ -7,6 +7,7 @@
 #
 #   Scripts/bench-abstract.sh [--layer LAYER] [X.Y ...]      default: --layer abstract 3.11 3.13
 #   PYCKIT_BIN=path/to/pyckit Scripts/bench-abstract.sh ...   measure that binary instead of building
+#   (built as shipped: release, Swift runtime and Foundation linked in, `--static-swift-stdlib`)
 #
 # `bytecode` (pinned by BYTECODE_VERSION, default 0.19.1: it supports 3.11–3.14) is installed from
 # PyPI into a virtualenv per interpreter under ~/.cache/pyckit/venv-X.Y (XDG_CACHE_HOME). Its time
@@ -33,9 +34,9 @@ root=${PYENV_ROOT:-$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")}
 if [ -n "${PYCKIT_BIN:-}" ]; then
   pyckit=$PYCKIT_BIN
 else
-  build=(swift build -c release --product pyckit --scratch-path .build-bench)
+  build=(swift build -c release --product pyckit --static-swift-stdlib --scratch-path .build-bench)
   if ! log=$(nice "${build[@]}" 2>&1); then echo "$log" >&2; exit 2; fi
-  pyckit=$(swift build -c release --scratch-path .build-bench --show-bin-path)/pyckit
+  pyckit=$(swift build -c release --static-swift-stdlib --scratch-path .build-bench --show-bin-path)/pyckit
 fi
 helper=$here/python/bench/abstract_roundtrip.py
 tmp=$(mktemp -d)

@@ -6,6 +6,9 @@
 #
 #   Scripts/bench-dis.sh [X.Y ...]      default: 3.11 3.12 3.13
 #   PYCKIT_BIN=path/to/pyckit Scripts/bench-dis.sh ...    measure that binary instead of building
+#
+# The binary is built as it is shipped: release, with the Swift runtime and Foundation linked in
+# (`--static-swift-stdlib`, in .build-bench), which starts a process in half the time.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -18,8 +21,8 @@ repeats=${REPEATS:-3}
 if [ -n "${PYCKIT_BIN:-}" ]; then
   pyckit=$PYCKIT_BIN
 else
-  if ! log=$(swift build -c release --product pyckit 2>&1); then echo "$log" >&2; exit 2; fi
-  pyckit=$(swift build -c release --show-bin-path)/pyckit
+  if ! log=$(swift build -c release --product pyckit --static-swift-stdlib --scratch-path .build-bench 2>&1); then echo "$log" >&2; exit 2; fi
+  pyckit=$(swift build -c release --static-swift-stdlib --scratch-path .build-bench --show-bin-path)/pyckit
 fi
 
 cat > /tmp/pyckit-bench-dis.py <<'PY'

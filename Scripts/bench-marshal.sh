@@ -7,6 +7,7 @@
 # Reports wall-clock seconds (best of REPEATS) for: pyckit with all cores, pyckit with --jobs 1,
 # and CPython's C marshal (one process, file reading included, as pyckit's is), plus the ratios.
 # CPython's numbers also show how many files marshal.dumps(marshal.loads(body)) gives back exactly.
+# pyckit is built as shipped: release, Swift runtime and Foundation linked in (`--static-swift-stdlib`).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -17,8 +18,8 @@ Scripts/corpus.sh "$mm" >/dev/null
 dir=$PYCKIT_CORPUS/$mm
 root=${PYENV_ROOT:-$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")}
 python=$(ls -d "$root"/versions/"$mm".*/bin/python | sort -V | tail -n 1)
-if ! log=$(swift build -c release --product pyckit 2>&1); then echo "$log" >&2; exit 2; fi
-pyckit=$(swift build -c release --show-bin-path)/pyckit
+if ! log=$(swift build -c release --product pyckit --static-swift-stdlib --scratch-path .build-bench 2>&1); then echo "$log" >&2; exit 2; fi
+pyckit=$(swift build -c release --static-swift-stdlib --scratch-path .build-bench --show-bin-path)/pyckit
 
 best() {  # best wall time of "$@" over $repeats runs, in seconds
   local b=""
