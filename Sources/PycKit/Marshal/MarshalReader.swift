@@ -508,6 +508,15 @@ struct MarshalIndex {
             return n
         }
 
+        /// The target of a reference, its type byte read.
+        @inline(__always) mutating func reference() throws(Decline) -> Int32 {
+            let i = Int(try i32())
+            guard i >= 0, i < refCount else { throw Decline() }
+            let target = refs[i]
+            guard entries[Int(target)].complete else { throw Decline() }
+            return target
+        }
+
         mutating func object(_ index: inout MarshalIndex, depth: Int) throws(Decline) -> Int32 {
             guard depth < LargeStack.shallowDepth else { throw Decline() }
             let byte = try u8()
@@ -517,11 +526,7 @@ struct MarshalIndex {
             let e = Int32(truncatingIfNeeded: entryCount)
             switch type {
             case MarshalType.ref where !stringTable, MarshalType.stringRef where stringTable:
-                let i = Int(try i32())
-                guard i >= 0, i < refCount else { throw Decline() }
-                let target = refs[i]
-                guard entries[Int(target)].complete else { throw Decline() }
-                return target
+                return try reference()
             case MarshalType.null, MarshalType.none, MarshalType.false, MarshalType.true,
                 MarshalType.stopIteration, MarshalType.ellipsis:
                 // CPython never flags these; a flag on them takes no slot.
@@ -600,7 +605,21 @@ struct MarshalIndex {
                     throw Decline()
                 }
                 itemCount += n
-                for k in 0..<n { items[first + k] = try object(&index, depth: depth + 1) }
+                // A reference, the commonest item, is read without a call to `object` (with its
+                // depth check made once).
+                let refType = stringTable ? MarshalType.stringRef : MarshalType.ref
+                if n > 0 && depth + 1 >= LargeStack.shallowDepth { throw Decline() }
+                for k in 0..<n {
+                    if cursor.offset < cursor.end,
+                        cursor.base[cursor.offset] & ~MarshalType.flagRef == refType,
+                        !(stringTable && cursor.base[cursor.offset] & MarshalType.flagRef != 0)
+                    {
+                        _ = try u8()
+                        items[first + k] = try reference()
+                    } else {
+                        items[first + k] = try object(&index, depth: depth + 1)
+                    }
+                }
                 entries[Int(e)] = Entry(kind: kind, complete: true, offset: Int32(first), count: Int32(n))
                 return e
             case MarshalType.code:
