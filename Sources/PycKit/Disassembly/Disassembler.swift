@@ -349,8 +349,9 @@ public struct Disassembler: Sendable {
             }
         }
         // Jump targets (`write` marks them itself as it prints, when labels are not numbered).
-        var decoder = InstructionDecoder(bytes, traits: traits)
+        var decodeError: ConcreteError? = nil
         if scanJumps || labels {
+            var decoder = InstructionDecoder(bytes, traits: traits)
             let facts = opcodeFacts
             while let ins = decoder.next() {
                 let fact = facts[Int(ins.opcode)]
@@ -358,6 +359,7 @@ public struct Disassembler: Sendable {
                 else { continue }
                 mark(target, Scratch.jumpTarget)
             }
+            decodeError = decoder.error
         }
         var labelCount = 0
         if labels {
@@ -390,11 +392,11 @@ public struct Disassembler: Sendable {
             scratch.labelAtCount = 0
             for e in exceptionEntries where e.end > e.start { mark(e.targetOffset, Scratch.jumpTarget) }
         }
-        if let error = decoder.error, scanJumps || labels {
-            problems.insert(Problem(codeName: code.nameText, message: error.description), at: decodeErrorAt)
+        if let decodeError {
+            problems.insert(Problem(codeName: code.nameText, message: decodeError.description), at: decodeErrorAt)
         }
         return Analysis(
-            decodeError: decoder.error, decodeErrorAt: decodeErrorAt, exceptionEntries: exceptionEntries,
+            decodeError: decodeError, decodeErrorAt: decodeErrorAt, exceptionEntries: exceptionEntries,
             labelCount: labelCount)
     }
 
@@ -507,9 +509,10 @@ public struct Disassembler: Sendable {
         let extendedIsLong = style.extendedArgumentIsLong
         // Room for the fixed part of a line: columns, opname, argument (wide stores included).
         let lineRoom = 256 + linenoWidth + offsetWidth + labelWidth
-        var pendingExtended = false
         let parens27 = style.layout == .printStatement
-        var decoder = InstructionDecoder(bytes, traits: traits)
+        // Where decoding stopped early, if it did. The decoder itself lives inside the loop's
+        // closure, where its state can stay in registers.
+        var decodeError: ConcreteError? = nil
         // The bodies printed so far, taken out of the scratch while the loop fills them; the
         // stamp tells this code object's apart from earlier ones.
         let stamp = scratch.nextBodyStamp()
@@ -530,6 +533,9 @@ public struct Disassembler: Sendable {
                         var nextStart = starts.count > 0 ? starts[0].offset : Int.max
                         // The offset column (marker and offset) from a table, when it is 4 wide.
                         let tableOffsets = !labels && offsetWidth == 4
+                        var decoder = InstructionDecoder(bytes, traits: traits)
+                        var pendingExtended = false
+                        defer { decodeError = decoder.error }
                         while let ins = decoder.next() {
                             let offset = ins.offset
                             var startsLine = false
@@ -705,8 +711,8 @@ public struct Disassembler: Sendable {
         scratch.marks = marks
         scratch.markerAt = markerAt
         if scans {
-            problems.insert(contentsOf: scanProblems, at: scanProblemsAt)
-            if let error = decoder.error {
+            if !scanProblems.isEmpty { problems.insert(contentsOf: scanProblems, at: scanProblemsAt) }
+            if let error = decodeError {
                 a.decodeError = error
                 problems.insert(Problem(codeName: code.nameText, message: error.description), at: a.decodeErrorAt)
             }
