@@ -441,10 +441,26 @@ public struct Disassembler: Sendable {
         _ code: S, bytes: UnsafeBufferPointer<UInt8>, to out: inout ByteWriter, scratch: inout Scratch,
         problems: inout [Problem]
     ) {
+        switch style.layout {
+        case .printStatement:
+            write(code, bytes: bytes, layout: PrintStatementLayout.self, to: &out, scratch: &scratch, problems: &problems)
+        case .fields:
+            write(code, bytes: bytes, layout: FieldsLayout.self, to: &out, scratch: &scratch, problems: &problems)
+        case .labels:
+            write(code, bytes: bytes, layout: LabelsLayout.self, to: &out, scratch: &scratch, problems: &problems)
+        }
+    }
+
+    /// `write` for the version's layout, `L` (`style.layout`): the printing loop is compiled once
+    /// per layout, with the layout's tests decided.
+    private func write<S: DisassemblySource, L: ListingLayout>(
+        _ code: S, bytes: UnsafeBufferPointer<UInt8>, layout: L.Type, to out: inout ByteWriter,
+        scratch: inout Scratch, problems: inout [Problem]
+    ) {
         // Without labels, this loop marks jump targets itself: a forward target before its line
         // is printed, a backward one by writing ">>" into its line (`Scratch.printed`,
         // `markerAt`). Its problems go where `analyze` would have put them.
-        let scans = style.layout != .labels
+        let scans = L.layout != .labels
         var a = analyze(code, bytes: bytes, scratch: &scratch, problems: &problems, scanJumps: !scans)
         let scanProblemsAt = problems.count
         var scanProblems: [Problem] = []
@@ -462,7 +478,7 @@ public struct Disassembler: Sendable {
         // Column widths.
         var linenoWidth = 3
         var showLineno = true
-        switch style.layout {
+        switch L.layout {
         case .printStatement:
             break
         case .fields:
@@ -504,12 +520,12 @@ public struct Disassembler: Sendable {
 
         // Instructions, written straight into `out`. Right-stripping (3.x) only ever removes the
         // padding of an opname with no argument after it, so such names are written unpadded.
-        let strips = style.layout != .printStatement
-        let labels = style.layout == .labels
+        let strips = L.layout != .printStatement
+        let labels = L.layout == .labels
         let extendedIsLong = style.extendedArgumentIsLong
         // Room for the fixed part of a line: columns, opname, argument (wide stores included).
         let lineRoom = 256 + linenoWidth + offsetWidth + labelWidth
-        let parens27 = style.layout == .printStatement
+        let parens27 = L.layout == .printStatement
         // Where decoding stopped early, if it did. The decoder itself lives inside the loop's
         // closure, where its state can stay in registers.
         var decodeError: ConcreteError? = nil
@@ -1095,4 +1111,21 @@ func withPointers<A, B, C, R>(
         n += 1
     }
     return n
+}
+
+/// A `DisStyle.Layout` as a type, so that `Disassembler.write` is specialized per layout.
+protocol ListingLayout {
+    static var layout: DisStyle.Layout { get }
+}
+
+enum PrintStatementLayout: ListingLayout {
+    static var layout: DisStyle.Layout { .printStatement }
+}
+
+enum FieldsLayout: ListingLayout {
+    static var layout: DisStyle.Layout { .fields }
+}
+
+enum LabelsLayout: ListingLayout {
+    static var layout: DisStyle.Layout { .labels }
 }
