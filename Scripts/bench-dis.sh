@@ -2,7 +2,8 @@
 # Benchmark: `pyckit dis` over whole stdlib corpora versus the same interpreter's own dis (the
 # reference listing of ../shared/tools/dis_reference.py, built in one process per corpus), in the
 # same run. Also times one cold `pyckit dis` process on a small file. pyckit's figures are the best
-# of REPEATS runs (default 3); the machine's other load only ever adds to them.
+# of REPEATS runs (default 11: a run takes under a second); the machine's other load only ever adds
+# to them. CPU time is the process's user+sys time from getrusage (microseconds).
 #
 #   Scripts/bench-dis.sh [X.Y ...]      default: 3.11 3.12 3.13
 #   PYCKIT_BIN=path/to/pyckit Scripts/bench-dis.sh ...    measure that binary instead of building
@@ -17,7 +18,7 @@ versions=("$@")
 export PYCKIT_CORPUS=${PYCKIT_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/pyckit/corpus}
 Scripts/corpus.sh "${versions[@]}" >/dev/null
 root=${PYENV_ROOT:-$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")}
-repeats=${REPEATS:-3}
+repeats=${REPEATS:-11}
 if [ -n "${PYCKIT_BIN:-}" ]; then
   pyckit=$PYCKIT_BIN
 else
@@ -39,14 +40,18 @@ for f in files:
 print("%.3f %d %d" % (time.process_time() - t, len(files), chars))
 PY
 
-cpu() {  # user+sys CPU seconds of a command, output discarded; best of $repeats
-  local best="" t
-  for _ in $(seq "$repeats"); do
-    /usr/bin/time -o /tmp/pyckit-bench-time -f "%U %S" "$@" >/dev/null 2>&1 || true
-    t=$(awk '{printf "%.3f", $1 + $2}' /tmp/pyckit-bench-time)
-    if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
-  done
-  echo "$best"
+cpu() {  # user+sys CPU seconds of a command (getrusage, microseconds), output discarded; best of $repeats
+  python3 - "$repeats" "$@" <<'PY'
+import resource, subprocess, sys
+best = None
+for _ in range(int(sys.argv[1])):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    best = t if best is None else min(best, t)
+print("%.3f" % best)
+PY
 }
 wall() {  # wall seconds of a command, output discarded; best of $repeats
   local best="" s e t
