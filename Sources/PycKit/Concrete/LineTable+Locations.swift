@@ -166,37 +166,44 @@ public enum LocationTable {
             last = line
         }
         var position = 0
-        // Entries that keep the running line change nothing once an entry with that line has
-        // been handled: they are skipped in bulk (`skipSameLineEntries`), their units counted.
+        // The common entries are walked in a tight loop (`walkFastEntries`), a call per run of
+        // them with one line, handled as its entries would be one by one; the loops below read
+        // the others, one at a time, and end the walk. Entries (or runs) are handled alike on
+        // either path, by their raw line: the running line, or −1 for kind 15 (no location).
         if mergeEqualLines {
             // 3.12+: equal consecutive raw lines (−1: none) merge into one range.
             var pendingStart = -1
             var pendingLine = 0
-            while true {
-                if pendingStart >= 0 && pendingLine == cursor.line { position += 2 * cursor.skipSameLineEntries() }
-                guard let e = try cursor.nextLine() else { break }
+            @inline(__always) func entry(_ units: Int, _ raw: Int) {
                 let start = position
-                position += 2 * e.units
-                let raw = e.code == 15 ? -1 : cursor.line
-                if pendingStart >= 0 && pendingLine == raw { continue }
+                position &+= 2 &* units
+                if pendingStart >= 0 && pendingLine == raw { return }
                 if pendingStart >= 0 { report(pendingStart, pendingLine) }
                 pendingStart = start
                 pendingLine = raw
             }
+            while true {
+                cursor.walkFastEntries(entry)
+                guard let e = try cursor.nextLine() else { break }
+                entry(e.units, e.code == 15 ? -1 : cursor.line)
+            }
             if pendingStart >= 0 { report(pendingStart, pendingLine) }
         } else {
             // The line reported for the last entry (−1: none); `Int.min` before the first.
+            // Reporting the same line again changes nothing, so only changes are reported.
             var previous = Int.min
-            while true {
-                if previous != Int.min && previous == max(cursor.line, -1) {
-                    position += 2 * cursor.skipSameLineEntries()
+            @inline(__always) func entry(_ units: Int, _ raw: Int) {
+                let line = raw < 0 ? -1 : raw
+                if line != previous {
+                    report(position, line)
+                    previous = line
                 }
+                position &+= 2 &* units
+            }
+            while true {
+                cursor.walkFastEntries(entry)
                 guard let e = try cursor.nextLine() else { break }
-                let start = position
-                position += 2 * e.units
-                let raw = e.code == 15 ? -1 : cursor.line
-                previous = raw < 0 ? -1 : raw
-                report(start, previous)
+                entry(e.units, e.code == 15 ? -1 : cursor.line)
             }
         }
     }
@@ -361,82 +368,77 @@ struct LocationCursor {
         return r
     }
 
+    /// The entry at `off` (header byte `head`) when it is one of the common kinds `nextLine`
+    /// reads without error on its fast path: its length in bytes and the running line after it;
+    /// nil for any other entry, which `nextLineSlow` reads or rejects. The fast kinds: short form
+    /// (kinds 0–9, two bytes) keeps the line, which is always in 32 bits here (`firstLine` is
+    /// checked, and every entry that moves the line checks it), so only its byte needs checking;
+    /// one-line form (kinds 10–12, three bytes) moves it by 0–2; long form (kind 14) with four
+    /// one-byte varints (line delta, end-line delta, columns + 1).
+    @inline(__always)
+    private static func fastEntry(
+        _ p: UnsafePointer<UInt8>, count n: Int, at off: Int, head: UInt8, line: Int
+    ) -> (length: Int, line: Int)? {
+        guard head & 0x80 != 0 else { return nil }
+        let code = Int(head >> 3) & 15
+        if code < 10 {
+            guard off &+ 1 < n, p[off &+ 1] & 0x80 == 0 else { return nil }
+            return (2, line)
+        } else if code < 13 {
+            let l = line &+ code &- 10
+            guard l <= Int(Int32.max), off &+ 2 < n, (p[off &+ 1] | p[off &+ 2]) & 0x80 == 0 else { return nil }
+            return (3, l)
+        } else if code == 14 && off &+ 4 < n {
+            let b1 = p[off &+ 1]
+            let b2 = p[off &+ 2]
+            guard (b1 | b2 | p[off &+ 3] | p[off &+ 4]) & 0xC0 == 0 else { return nil }
+            let v = Int(b1)
+            let l = line &+ (v & 1 != 0 ? -(v >> 1) : v >> 1)
+            guard Int32(exactly: l) != nil && Int32(exactly: l &+ Int(b2)) != nil else { return nil }
+            return (5, l)
+        }
+        return nil
+    }
+
     /// `next()` without the columns: the entry's kind and length. The running line advances and
     /// every byte is checked exactly as `next()` does, so the same tables fail the same way.
     @inline(__always)
     mutating func nextLine() throws(LineTableError) -> (code: Int, units: Int)? {
         guard offset < base.count else { return nil }
-        // The common entries on a fast path: short form (kinds 0–9, one byte) keeps the line,
-        // which is always in 32 bits here (`firstLine` is checked, and every entry that moves
-        // the line checks it), so only its byte needs checking; one-line form (kinds 10–12, two
-        // bytes) moves it by 0–2.
         let head = base[offset]
-        let code = Int(head >> 3) & 15
-        if head & 0x80 != 0 && code < 10 {
-            if offset + 1 < base.count && base[offset + 1] & 0x80 == 0 {
-                offset += 2
-                return (code, Int(head & 7) + 1)
-            }
-        } else if head & 0x80 != 0 && code < 13 {
-            let l = line + code - 10
-            if l <= Int(Int32.max) && offset + 2 < base.count && (base[offset + 1] | base[offset + 2]) & 0x80 == 0 {
-                line = l
-                offset += 3
-                return (code, Int(head & 7) + 1)
-            }
-        } else if head & 0x80 != 0 && code == 14 && offset + 4 < base.count {
-            // Long form with four one-byte varints (line delta, end-line delta, columns + 1).
-            let b1 = base[offset + 1]
-            let b2 = base[offset + 2]
-            let b3 = base[offset + 3]
-            let b4 = base[offset + 4]
-            if (b1 | b2 | b3 | b4) & 0xC0 == 0 {
-                let v = Int(b1)
-                let l = line + (v & 1 != 0 ? -(v >> 1) : v >> 1)
-                if Int32(exactly: l) != nil && Int32(exactly: l + Int(b2)) != nil {
-                    line = l
-                    offset += 5
-                    return (code, Int(head & 7) + 1)
-                }
-            }
+        if let p = base.baseAddress, let entry = Self.fastEntry(p, count: base.count, at: offset, head: head, line: line) {
+            offset += entry.length
+            line = entry.line
+            return (Int(head >> 3) & 15, Int(head & 7) + 1)
         }
         return try nextLineSlow()
     }
 
-    /// Skips the entries from the current offset that keep the running line and that
-    /// `nextLine` reads on its fast path without error — short forms (kinds 0–9), one-line
-    /// forms that add 0 (kind 10), long forms of one-byte fields that add 0 (kind 14) — as many
-    /// as follow each other; returns the code units they cover.
+    /// Reads entries from the current offset for as long as they are of `fastEntry`'s kinds,
+    /// calling `body` with the code units and the running line of each run of such entries that
+    /// leave the line the same (never −1 or "no line": those kinds all give a line); stops at the
+    /// end or at any other entry, which `nextLine` then reads.
     @inline(__always)
-    mutating func skipSameLineEntries() -> Int {
-        guard let p = base.baseAddress else { return 0 }
+    mutating func walkFastEntries(_ body: (_ units: Int, _ line: Int) -> Void) {
+        guard let p = base.baseAddress else { return }
         let n = base.count
-        // A long form's end line is the line plus its second field (below 64 here).
-        let endLineFits = line <= Int(Int32.max) - 63
         var off = offset
-        var units = 0
+        var l = line
+        var runUnits = 0
         while off < n {
             let head = p[off]
-            guard head & 0x80 != 0 else { break }
-            let code = (head >> 3) & 15
-            if code < 10 {
-                guard off &+ 1 < n, p[off &+ 1] & 0x80 == 0 else { break }
-                off &+= 2
-            } else if code == 10 {
-                guard off &+ 2 < n, (p[off &+ 1] | p[off &+ 2]) & 0x80 == 0 else { break }
-                off &+= 3
-            } else if code == 14 && endLineFits {
-                // A line delta of 0 is stored as 0 or 1 (zigzag).
-                guard off &+ 4 < n, p[off &+ 1] & 0xFE == 0, (p[off &+ 2] | p[off &+ 3] | p[off &+ 4]) & 0xC0 == 0
-                else { break }
-                off &+= 5
-            } else {
-                break
+            guard let entry = Self.fastEntry(p, count: n, at: off, head: head, line: l) else { break }
+            if entry.line != l && runUnits > 0 {
+                body(runUnits, l)
+                runUnits = 0
             }
-            units &+= Int(head & 7) &+ 1
+            runUnits &+= Int(head & 7) &+ 1
+            off &+= entry.length
+            l = entry.line
         }
+        if runUnits > 0 { body(runUnits, l) }
         offset = off
-        return units
+        line = l
     }
 
     private mutating func nextLineSlow() throws(LineTableError) -> (code: Int, units: Int)? {
