@@ -535,6 +535,8 @@ public struct Disassembler: Sendable {
         let fileStamp = scratch.fileStamp
         var bodyTable = scratch.bodies
         scratch.bodies = []
+        var constSpanTable = scratch.constSpans
+        scratch.constSpans = []
         let digitTable = Self.fourDigits
         let codeLength = bytes.count
         withPointers(lineStarts, labelAt, digitTable) { starts, allLabels, fourDigits in
@@ -543,6 +545,7 @@ public struct Disassembler: Sendable {
             let marks = UnsafeMutableBufferPointer(rebasing: allMarks[..<markCount])
             markerAt.withUnsafeMutableBufferPointer { markerAt in
             bodyTable.withUnsafeMutableBufferPointer { bodies in
+            constSpanTable.withUnsafeMutableBufferPointer { constSpans in
                 names.blocks.withUnsafeBytes { blocks in
                     opcodeFacts.withUnsafeBufferPointer { facts in
                         var lineIndex = 0
@@ -685,18 +688,18 @@ public struct Disassembler: Sendable {
                                 c.byte(0x28)
                             }
                             let bodyStart = out.count
-                            let problemCount = problems.count
+                            var clean = true  // no problem reported: the text may be copied later
                             if kind == .constant && arg >= 0 && arg < constCount {
                                 // Never empty, so never truncated below: later uses may copy it.
-                                let span = scratch.constSpans[spanBase &+ arg]
+                                let span = constSpans[spanBase &+ arg]
                                 if span >= 0 {
                                     out.appendCopy(from: span >> 32, count: span & 0xFFFF_FFFF)
                                 } else {
                                     code.writeConstant(arg, repr: repr, to: &out)
-                                    scratch.constSpans[spanBase &+ arg] = bodyStart << 32 | (out.count &- bodyStart)
+                                    constSpans[spanBase &+ arg] = bodyStart << 32 | (out.count &- bodyStart)
                                 }
                             } else if kind != .none {
-                                describe(
+                                clean = describe(
                                     ins, kind: kind, arg: arg, isLong: isLong, code: code, labels: labelTable,
                                     into: &out, problems: &problems)
                             }
@@ -707,7 +710,7 @@ public struct Disassembler: Sendable {
                             } else {
                                 out.append(0x29)
                             }
-                            if slot >= 0 && problems.count == problemCount,
+                            if slot >= 0 && clean,
                                 let span = Scratch.Body.span(stamp: keyStamp, start: nameStart, count: out.count &- nameStart)
                             {
                                 bodies[slot] = Scratch.Body(key: key, span: span)
@@ -722,8 +725,10 @@ public struct Disassembler: Sendable {
             }
             }
             }
+            }
         }
         scratch.bodies = bodyTable
+        scratch.constSpans = constSpanTable
         scratch.marks = marks
         scratch.markerAt = markerAt
         if scans {
@@ -898,12 +903,16 @@ public struct Disassembler: Sendable {
             into: &out, problems: &problems)
     }
 
+    /// Returns whether it reported no problem.
+    @discardableResult
     func describe<S: DisassemblySource>(
         _ ins: ConcreteInstruction, kind: ArgumentKind, arg: Int, isLong: Bool, code: S, labels: Labels,
         into out: inout ByteWriter, problems: inout [Problem]
-    ) {
+    ) -> Bool {
+        var clean = true
         func problem(_ message: String) {
             problems.append(Problem(codeName: code.nameText, message: message))
+            clean = false
         }
         func name(_ table: NameTable, _ i: Int, _ what: String) -> Bool {
             guard code.writeName(table, i, repr: repr, to: &out) else {
@@ -921,7 +930,7 @@ public struct Disassembler: Sendable {
             guard arg >= 0 && arg < count else {
                 problem("offset \(ins.offset): constant index \(arg) out of range (\(count))")
                 out.append(contentsOf: "<pyckit: bad constant index \(arg)>".utf8)
-                return
+                return clean
             }
             code.writeConstant(arg, repr: repr, to: &out)
         case .name:
@@ -959,7 +968,7 @@ public struct Disassembler: Sendable {
             let cmp = compareNames
             guard i >= 0 && i < cmp.count else {
                 problem("offset \(ins.offset): comparison \(i) out of range")
-                return
+                return clean
             }
             if style.compareBoolBit && arg & 16 != 0 {
                 out.append("bool(" as StaticString)
@@ -986,6 +995,7 @@ public struct Disassembler: Sendable {
             let n = intrinsic2Names
             if arg >= 0 && arg < n.count { out.append(n[arg]) }
         }
+        return clean
     }
 }
 
