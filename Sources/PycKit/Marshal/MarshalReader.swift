@@ -466,22 +466,23 @@ struct MarshalIndex {
             self.refs = refs
         }
 
+        /// The decline when the storage is too small (not the input's fault): `read` grows it and
+        /// reads the input again.
+        mutating func outOfRoomDecline() -> Decline {
+            outOfRoom = true
+            return Decline()
+        }
+
         /// Appends an entry; returns its index.
         @inline(__always) mutating func append(_ e: Entry) throws(Decline) -> Int32 {
-            guard entryCount < entries.count else {
-                outOfRoom = true
-                throw Decline()
-            }
+            guard entryCount < entries.count else { throw outOfRoomDecline() }
             entries[entryCount] = e
             entryCount &+= 1
             return Int32(truncatingIfNeeded: entryCount &- 1)
         }
 
         @inline(__always) mutating func appendRef(_ e: Int32) throws(Decline) {
-            guard refCount < refs.count else {
-                outOfRoom = true
-                throw Decline()
-            }
+            guard refCount < refs.count else { throw outOfRoomDecline() }
             refs[refCount] = e
             refCount &+= 1
         }
@@ -506,6 +507,36 @@ struct MarshalIndex {
             let n = Int(try i32())
             guard n >= 0, n <= cursor.remaining else { throw Decline() }
             return n
+        }
+
+        /// A container's item: references and short ASCII strings (3.x), the commonest items,
+        /// are read here without a call to `object`, which reads the rest; `depth` is checked
+        /// by the caller.
+        @inline(__always) mutating func item(_ index: inout MarshalIndex, depth: Int) throws(Decline) -> Int32 {
+            if !stringTable && cursor.offset < cursor.end {
+                let byte = cursor.base[cursor.offset]
+                let type = byte & ~MarshalType.flagRef
+                if type == MarshalType.ref {
+                    _ = try u8()
+                    return try reference()
+                }
+                if type == MarshalType.shortASCII || type == MarshalType.shortASCIIInterned {
+                    _ = try u8()
+                    if byte & MarshalType.flagRef != 0 { try appendRef(Int32(truncatingIfNeeded: entryCount)) }
+                    return try append(try asciiText(Int(try u8())))
+                }
+            }
+            return try object(&index, depth: depth)
+        }
+
+        /// The entry of `n` bytes of ASCII text (3.x `a`, `A`, `z`, `Z`), its length read.
+        @inline(__always) mutating func asciiText(_ n: Int) throws(Decline) -> Entry {
+            let at = try skip(n)
+            // Latin-1 bytes ≥ 0x80 would need re-encoding as UTF-8; CPython never writes them.
+            guard isASCII(UnsafeRawBufferPointer(rebasing: cursor.base[Int(at)..<(Int(at) + n)])) else {
+                throw Decline()
+            }
+            return Entry(kind: .text, isASCII: true, complete: true, offset: at, count: Int32(n))
         }
 
         /// The target of a reference, its type byte read.
@@ -579,13 +610,7 @@ struct MarshalIndex {
             case MarshalType.shortASCII, MarshalType.shortASCIIInterned, MarshalType.ascii, MarshalType.asciiInterned:
                 guard !stringTable else { throw Decline() }
                 let short = type == MarshalType.shortASCII || type == MarshalType.shortASCIIInterned
-                let n = short ? Int(try u8()) : try length()
-                let at = try skip(n)
-                // Latin-1 bytes ≥ 0x80 would need re-encoding as UTF-8; CPython never writes them.
-                guard isASCII(UnsafeRawBufferPointer(rebasing: cursor.base[Int(at)..<(Int(at) + n)])) else {
-                    throw Decline()
-                }
-                leaf = Entry(kind: .text, isASCII: true, complete: true, offset: at, count: Int32(n))
+                leaf = try asciiText(short ? Int(try u8()) : try length())
             case MarshalType.tuple, MarshalType.smallTuple, MarshalType.list, MarshalType.set, MarshalType.frozenset:
                 let n: Int
                 let kind: Kind
@@ -600,26 +625,11 @@ struct MarshalIndex {
                 }
                 _ = try append(Entry(kind: kind))
                 let first = itemCount
-                guard n <= items.count - first else {
-                    outOfRoom = true
-                    throw Decline()
-                }
+                guard n <= items.count - first else { throw outOfRoomDecline() }
                 itemCount += n
-                // A reference, the commonest item, is read without a call to `object` (with its
-                // depth check made once).
-                let refType = stringTable ? MarshalType.stringRef : MarshalType.ref
+                // `item` is `object(depth: depth + 1)` with the depth checked once here.
                 if n > 0 && depth + 1 >= LargeStack.shallowDepth { throw Decline() }
-                for k in 0..<n {
-                    if cursor.offset < cursor.end,
-                        cursor.base[cursor.offset] & ~MarshalType.flagRef == refType,
-                        !(stringTable && cursor.base[cursor.offset] & MarshalType.flagRef != 0)
-                    {
-                        _ = try u8()
-                        items[first + k] = try reference()
-                    } else {
-                        items[first + k] = try object(&index, depth: depth + 1)
-                    }
-                }
+                for k in 0..<n { items[first + k] = try item(&index, depth: depth + 1) }
                 entries[Int(e)] = Entry(kind: kind, complete: true, offset: Int32(first), count: Int32(n))
                 return e
             case MarshalType.code:
