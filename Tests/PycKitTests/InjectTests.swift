@@ -29,6 +29,15 @@ struct InjectTests {
         return out.stdout
     }
 
+    /// The fixture program compiled by `version`'s interpreter into a new scratch directory
+    /// (kept while the returned `Scratch` lives); returns the directory and the `.pyc` path.
+    func compiledProgram(_ version: PythonVersion) throws -> (dir: Scratch, pyc: String) {
+        let dir = try Scratch(version)
+        let pyc = dir.path + "/program.pyc"
+        _ = try driver(version, "inject_driver.py", ["compile", pyc])
+        return (dir, pyc)
+    }
+
     /// Reads a .pyc, injects, writes the result next to it; returns the path and the report.
     func inject(_ path: String, _ injection: Injection, as name: String) throws -> (String, InjectionReport) {
         var file = try PycFile(bytes: FileIO.read(path))
@@ -50,9 +59,8 @@ struct InjectTests {
         arguments: PythonVersion.all)
     func probesMatchInterpreter(version: PythonVersion) throws {
         try Require.interpreter(version)
-        let dir = try Scratch(version)
-        let pyc = dir.path + "/program.pyc"
-        _ = try driver(version, "inject_driver.py", ["compile", pyc])
+        let program = try compiledProgram(version)
+        let pyc = program.pyc
         let injection = Injection(
             selection: .allFunctions, atEntry: try Snippet("probe.enter()"), beforeReturn: try Snippet("probe.leave()"))
         let (edited, report) = try inject(pyc, injection, as: "edited.pyc")
@@ -90,9 +98,8 @@ struct InjectTests {
         arguments: PythonVersion.all)
     func moduleEntry(version: PythonVersion) throws {
         try Require.interpreter(version)
-        let dir = try Scratch(version)
-        let pyc = dir.path + "/program.pyc"
-        _ = try driver(version, "inject_driver.py", ["compile", pyc])
+        let program = try compiledProgram(version)
+        let pyc = program.pyc
         let code = try #require(try PycFile(bytes: FileIO.read(pyc)).code)
         let (edited, report) = try inject(
             pyc, Injection(selection: .functions([]), atModuleEntry: try Snippet("probe.module(__name__, \"m\")")),
@@ -152,9 +159,8 @@ struct InjectTests {
         try Require.interpreter(version)
         try Require.interpreter(.v3_11)
         func names(_ v: PythonVersion) throws -> Set<String> {
-            let dir = try Scratch(v)
-            let pyc = dir.path + "/program.pyc"
-            _ = try driver(v, "inject_driver.py", ["compile", pyc])
+            let program = try compiledProgram(v)
+            let pyc = program.pyc
             let code = try #require(try PycFile(bytes: FileIO.read(pyc)).code)
             return Set(try v.inject(Injection(selection: .allFunctions, atEntry: try Snippet("f()")), into: code).report.functions)
         }
