@@ -154,8 +154,8 @@ final class ReprTraits: Sendable {
     let printable: UnicodePrintable?
     let escapesAllNonASCIIText: Bool
     let setStyle: PythonVersion.SetReprStyle
-    let textPrefix: [UInt8]
-    let bytesPrefix: [UInt8]
+    let textPrefix: StaticString
+    let bytesPrefix: StaticString
     let longSuffix: [UInt8]
     let stopIteration: [UInt8]
     let codeText: PythonVersion.CodeReprText
@@ -166,8 +166,8 @@ final class ReprTraits: Sendable {
         // all non-ASCII text rather than guess; the tests require a table for every release.
         printable = escapesAllNonASCIIText ? nil : UnicodePrintable.table(unicodeVersion: version.unicodeDataVersion)
         setStyle = version.setReprStyle
-        textPrefix = Array(version.textReprPrefix.utf8)
-        bytesPrefix = Array(version.bytesReprPrefix.utf8)
+        textPrefix = version.textReprPrefix
+        bytesPrefix = version.bytesReprPrefix
         longSuffix = Array(version.longReprSuffix.utf8)
         stopIteration = Array(version.stopIterationRepr.utf8)
         codeText = version.codeReprText

@@ -12,10 +12,10 @@ extension PythonVersion {
     public var setReprStyle: SetReprStyle { major == 2 ? .listArgument : .braces }
 
     /// The prefix of a text string's repr: `u` for 2.7's `unicode`, none for 3.x's `str`.
-    public var textReprPrefix: String { major == 2 ? "u" : "" }
+    public var textReprPrefix: StaticString { major == 2 ? "u" : "" }
 
     /// The prefix of a byte string's repr: none for 2.7's `str`, `b` for 3.x's `bytes`.
-    public var bytesReprPrefix: String { major == 2 ? "" : "b" }
+    public var bytesReprPrefix: StaticString { major == 2 ? "" : "b" }
 
     /// Whether the repr of a text string escapes every non-ASCII code point (2.7's
     /// `unicodeescape_string`) rather than only the non-printable ones (3.x `unicode_repr`, which
