@@ -91,7 +91,8 @@ public enum ExceptionTable {
     public static func decode(
         _ table: [UInt8], codeUnitCount: Int? = nil
     ) throws(ExceptionTableError) -> [ExceptionTableEntry] {
-        try table.withUnsafeBufferPointer { (b) throws(ExceptionTableError) -> [ExceptionTableEntry] in
+        if table.isEmpty { return [] }  // most code objects: nothing to set up
+        return try table.withUnsafeBufferPointer { (b) throws(ExceptionTableError) -> [ExceptionTableEntry] in
             var out: [ExceptionTableEntry] = []
             var i = 0
             let n = b.count
