@@ -389,9 +389,6 @@ struct StackDepthColumns {
 
 /// The working arrays of ``StackDepthComputation``, kept between runs so that their memory is reused.
 struct StackDepthStorage {
-    var fallThroughEffect: [Int] = []
-    var jumpEffect: [Int] = []
-    var hasEffect: [Bool] = []
     var leader: [Bool] = []
     var blockStarts: [Int] = []
     var blockAt: [Int32] = []
@@ -413,16 +410,12 @@ private struct StackDepthComputation {
 
     let traits: StackDepthTraits
     let opcodes: [UInt8]
+    let opargs: [Int]
     let jumpTargets: [Int]
     let handlerIndices: [Int]
     let count: Int
     let handlers: [StackDepthHandler]
     let entryDepth: Int
-    /// Per instruction: its clamped effects (0 both ways for an opcode without one) and whether it has them.
-    var fallThroughEffect: [Int]
-    var jumpEffect: [Int]
-    var hasEffect: [Bool]
-
     /// Per instruction and one more: whether a block starts there.
     var leader: [Bool]
     /// First instruction of each block, then `instructions.count`.
@@ -450,30 +443,12 @@ private struct StackDepthComputation {
     ) {
         self.traits = traits
         opcodes = columns.opcodes
+        opargs = columns.opargs
         jumpTargets = columns.jumpTargets
         handlerIndices = columns.handlers
         count = columns.count
         self.handlers = handlers
         entryDepth = flags & StackDepthTraits.generatorFlags != 0 ? traits.generatorEntryDepth : 0
-        var fallThroughEffect = taken(&storage.fallThroughEffect)
-        var jumpEffect = taken(&storage.jumpEffect)
-        var hasEffect = taken(&storage.hasEffect)
-        refill(&fallThroughEffect, 0, count: count)
-        refill(&jumpEffect, 0, count: count)
-        refill(&hasEffect, true, count: count)
-        let limit = Self.depthLimit
-        let opargs = columns.opargs
-        for index in 0..<count {
-            if let (fallThrough, jump) = traits.effects(opcode: opcodes[index], oparg: opargs[index]) {
-                fallThroughEffect[index] = min(max(fallThrough, -limit), limit)
-                jumpEffect[index] = min(max(jump, -limit), limit)
-            } else {
-                hasEffect[index] = false
-            }
-        }
-        self.fallThroughEffect = fallThroughEffect
-        self.jumpEffect = jumpEffect
-        self.hasEffect = hasEffect
         leader = taken(&storage.leader)
         blockStarts = taken(&storage.blockStarts)
         blockAt = taken(&storage.blockAt)
@@ -487,7 +462,6 @@ private struct StackDepthComputation {
     /// Hands the working arrays back for the next run.
     mutating func giveStorage(to storage: inout StackDepthStorage) {
         storage = StackDepthStorage(
-            fallThroughEffect: taken(&fallThroughEffect), jumpEffect: taken(&jumpEffect), hasEffect: taken(&hasEffect),
             leader: taken(&leader), blockStarts: taken(&blockStarts), blockAt: taken(&blockAt),
             startDepth: taken(&startDepth), walks: taken(&walks), queued: taken(&queued),
             mergeReported: taken(&mergeReported), pending: taken(&pending))
@@ -575,9 +549,13 @@ private struct StackDepthComputation {
     // MARK: Pass 1: CPython's number
 
     /// The clamped effects of instruction `index`; 0 both ways for an opcode without one (reported by ``check()``).
+    /// Computed where a walk reaches the instruction (nearly always once), not tabled beforehand.
     @inline(__always)
     func effects(_ index: Int) -> (fallThrough: Int, jump: Int) {
-        (fallThroughEffect[index], jumpEffect[index])
+        guard let (fallThrough, jump) = traits.effects(opcode: opcodes[index], oparg: opargs[index]) else {
+            return (0, 0)
+        }
+        return (clamp(fallThrough), clamp(jump))
     }
 
     /// Counts `depth` toward the maximum and returns it.
@@ -771,18 +749,19 @@ private struct StackDepthComputation {
             // A block reached below 0 is reached only through an underflow, reported where it happened.
             var depth = max(0, startDepth[block])
             for index in blockStarts[block]..<blockStarts[block + 1] {
-                guard hasEffect[index] else {
+                guard traits.effects(opcode: opcodes[index], oparg: opargs[index]) != nil else {
                     report(.unknownStackEffect, at: index)
                     continue
                 }
+                let (fallThrough, jump) = effects(index)
                 let h = handlerIndices[index]
                 if h >= 0, h < handlers.count, handlers[h].depth > depth {
                     report(.handlerDepthTooDeep(handlerDepth: handlers[h].depth, stackDepth: depth), at: index)
                 }
-                if validTarget(index) != nil, depth + jumpEffect[index] < 0 {
-                    report(.underflow(depth: depth + jumpEffect[index]), at: index)
+                if validTarget(index) != nil, depth + jump < 0 {
+                    report(.underflow(depth: depth + jump), at: index)
                 }
-                depth = clamp(depth + fallThroughEffect[index])
+                depth = clamp(depth + fallThrough)
                 if depth < 0 {
                     report(.underflow(depth: depth), at: index)
                     depth = 0

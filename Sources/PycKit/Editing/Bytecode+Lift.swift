@@ -22,6 +22,8 @@ final class LiftScratch {
         var positions: [SourcePosition] = []
     }
     private var buffers = Buffers()
+    /// The names lifted so far (moved out and back like the buffers).
+    private var names = LiftNames()
 
     /// The buffers, `folded` emptied (the others hold stale values until refilled; memory kept);
     /// hand them back with ``give(_:)``.
@@ -33,6 +35,15 @@ final class LiftScratch {
     }
 
     func give(_ b: inout Buffers) { swap(&b, &buffers) }
+
+    /// The file's names so far; hand them back with ``giveNames(_:)``.
+    func takeNames() -> LiftNames {
+        var n = LiftNames()
+        swap(&n, &names)
+        return n
+    }
+
+    func giveNames(_ n: inout LiftNames) { swap(&n, &names) }
 }
 
 /// One instruction with its prefixes folded, as found in `co_code`.
@@ -71,83 +82,26 @@ struct Lifter {
     /// would: on any irregularity the slower two-step path runs again to find it.
     func fold(_ bytes: [UInt8], into out: inout [FoldedInstruction]) throws(BytecodeError) {
         let traits = version.instructionTraits
-        let ext = traits.extendedArg
         let n = bytes.count
-        var regular = true
+        out.reserveCapacity(n / 2)
+        let regular: Bool
         switch version.instructionLayout {
         case .wordcode:
-            guard n % 2 == 0 else {
-                regular = false
-                break
-            }
-            out.reserveCapacity(n / 2)
-            regular = bytes.withUnsafeBufferPointer { b in
-                traits.cacheEntries.withUnsafeBufferPointer { cacheEntries in
-                    var start = -1
-                    var value = 0
-                    var prefixes = 0
-                    var i = 0
-                    while i < n {
-                        let op = b[i]
-                        if start < 0 { start = i }
-                        value = (value << 8) | Int(b[i + 1])
-                        let end = i + 2 + 2 * Int(cacheEntries[Int(op)])
-                        if end > n { return false }
-                        if op == ext {
-                            prefixes += 1
-                            // CPython writes at most 3 prefixes (32-bit arguments).
-                            if prefixes > 3 { return false }
-                            i = end
-                            continue
-                        }
-                        out.append(
-                            FoldedInstruction(
-                                start: start, offset: i, opcode: op, value: value, prefixes: prefixes, size: end - start
-                            ))
-                        start = -1
-                        value = 0
-                        prefixes = 0
-                        i = end
+            // Two bytes a code unit, 8 argument bits each, then the opcode's cache units.
+            regular =
+                n % 2 == 0
+                && traits.cacheEntries.withUnsafeBufferPointer { cacheEntries in
+                    foldRegular(bytes, argumentBits: 8, into: &out) { (b, i) in
+                        (i + 2 + 2 * Int(cacheEntries[Int(b[i])]), Int(b[i + 1]))
                     }
-                    return start < 0
                 }
-            }
         case .variableLength:
-            out.reserveCapacity(n / 2)
-            regular = bytes.withUnsafeBufferPointer { b in
-                traits.hasArgument.withUnsafeBufferPointer { hasArgument in
-                    var start = -1
-                    var value = 0
-                    var prefixes = 0
-                    var i = 0
-                    while i < n {
-                        let op = b[i]
-                        if start < 0 { start = i }
-                        var end = i + 1
-                        if hasArgument[Int(op)] {
-                            end = i + 3
-                            if end > n { return false }
-                            value = (value << 16) | (Int(b[i + 1]) | Int(b[i + 2]) << 8)
-                        } else {
-                            value <<= 16
-                        }
-                        if op == ext {
-                            prefixes += 1
-                            // CPython 2.7 writes at most 1 prefix.
-                            if prefixes > 1 { return false }
-                            i = end
-                            continue
-                        }
-                        out.append(
-                            FoldedInstruction(
-                                start: start, offset: i, opcode: op, value: value, prefixes: prefixes, size: end - start
-                            ))
-                        start = -1
-                        value = 0
-                        prefixes = 0
-                        i = end
-                    }
-                    return start < 0
+            // One byte, or three with a 16-bit little-endian argument.
+            regular = traits.hasArgument.withUnsafeBufferPointer { hasArgument in
+                foldRegular(bytes, argumentBits: 16, into: &out) { (b, i) in
+                    guard hasArgument[Int(b[i])] else { return (i + 1, 0) }
+                    guard i + 3 <= b.count else { return (b.count + 1, 0) }
+                    return (i + 3, Int(b[i + 1]) | Int(b[i + 2]) << 8)
                 }
             }
         }
@@ -164,11 +118,53 @@ struct Lifter {
         try foldChecked(concrete, into: &out)
     }
 
+    /// The fold loop of both layouts: `step(bytes, i)` reads the code unit group at `i` and returns
+    /// where it ends (past the code when it is truncated) and its `argumentBits` bits of argument.
+    /// False on any irregularity: a truncated group, more prefixes than CPython writes, a trailing
+    /// prefix.
+    @inline(__always)
+    private func foldRegular(
+        _ bytes: [UInt8], argumentBits: Int, into out: inout [FoldedInstruction],
+        step: (UnsafeBufferPointer<UInt8>, Int) -> (end: Int, argument: Int)
+    ) -> Bool {
+        let ext = version.instructionTraits.extendedArg
+        let maxPrefixes = version.maxExtendedArgPrefixes
+        return bytes.withUnsafeBufferPointer { b in
+            let n = b.count
+            var start = -1
+            var value = 0
+            var prefixes = 0
+            var i = 0
+            while i < n {
+                let op = b[i]
+                if start < 0 { start = i }
+                let (end, argument) = step(b, i)
+                if end > n { return false }
+                value = (value << argumentBits) | argument
+                if op == ext {
+                    prefixes += 1
+                    if prefixes > maxPrefixes { return false }
+                    i = end
+                    continue
+                }
+                out.append(
+                    FoldedInstruction(
+                        start: start, offset: i, opcode: op, value: value, prefixes: prefixes, size: end - start))
+                start = -1
+                value = 0
+                prefixes = 0
+                i = end
+            }
+            return start < 0
+        }
+    }
+
     /// The two-step fold of decoded instructions, with its errors (at most 3 prefixes, 1 in 2.7; no
     /// trailing prefix).
     func foldChecked(_ concrete: [ConcreteInstruction], into out: inout [FoldedInstruction]) throws(BytecodeError) {
         let ext = version.instructionTraits.extendedArg
         let bits = version.instructionLayout == .wordcode ? 8 : 16
+        let maxPrefixes = version.maxExtendedArgPrefixes
         out.reserveCapacity(concrete.count)
         var start = -1
         var value = 0
@@ -180,8 +176,7 @@ struct Lifter {
             size += version.size(of: ins)
             if ins.opcode == ext {
                 prefixes += 1
-                // CPython writes at most 3 prefixes (wordcode: 32-bit arguments) or 1 (2.7).
-                guard prefixes <= (bits == 8 ? 3 : 1) else {
+                guard prefixes <= maxPrefixes else {
                     throw fail(.argumentOutOfRange(value), at: ins.offset)
                 }
                 continue
@@ -210,34 +205,27 @@ struct Lifter {
         return table.withUnsafeBufferPointer { buffer in
             folded.withUnsafeBufferPointer { folded in
                 positions.withUnsafeMutableBufferPointer { positions in
-                    var cursor = LocationCursor(buffer, firstLine: firstLine)
-                    // The current entry covers units entryStart..<entryEnd.
+                    var reader = LiftLocationReader(buffer, firstLine: firstLine)
+                    // One pass over the entries (one call site, so that the reader is inlined): each
+                    // instruction takes the position of the entry holding its first code unit, and
+                    // the entries up to its end must have that position too.
                     var entryEnd = 0
-                    var position = SourcePosition.none
-                    do throws(LineTableError) {
-                        var i = 0
-                        for k in folded.indices {
-                            let f = folded[k]
-                            let first = f.start / 2
-                            let end = (f.start + f.size) / 2
-                            while entryEnd <= first {
-                                guard let e = try cursor.next() else { return false }
-                                entryEnd += e.units
-                                position = e.position
-                            }
-                            let p = position
-                            while entryEnd < end {
-                                guard let e = try cursor.next(), e.position == p else { return false }
-                                entryEnd += e.units
-                            }
-                            positions[i] = p
-                            i += 1
+                    var next = 0  // the first instruction not placed yet
+                    var spanEnd = 0  // the end of the last instruction placed, and its position
+                    var spanPosition = SourcePosition.none
+                    while let e = reader.next() {
+                        let entryStart = entryEnd
+                        entryEnd += e.units
+                        if entryStart < spanEnd && e.position != spanPosition { return false }
+                        while next < folded.count && folded[next].start / 2 < entryEnd {
+                            let f = folded[next]
+                            positions[next] = e.position
+                            spanEnd = (f.start + f.size) / 2
+                            spanPosition = e.position
+                            next += 1
                         }
-                        // The remaining entries must exist, be valid and cover exactly the code.
-                        while let e = try cursor.next() { entryEnd += e.units }
-                    } catch {
-                        return false
                     }
+                    if reader.irregular || next < folded.count { return false }
                     return entryEnd == unitCount
                 }
             }
@@ -259,9 +247,10 @@ struct Lifter {
         refill(&indexAt, -1, count: codeLength + 1)
         for (i, f) in folded.enumerated() { indexAt[f.start] = Int32(i) }
         indexAt[codeLength] = Int32(folded.count)
-        func index(of offset: Int, _ what: String) throws(BytecodeError) -> Int {
+        // (`what` is built only for the error: a jump's message would otherwise cost a string per jump.)
+        func index(of offset: Int, _ what: @autoclosure () -> String) throws(BytecodeError) -> Int {
             guard offset >= 0, offset <= codeLength, indexAt[offset] >= 0 else {
-                throw fail(.targetInsideInstruction(what: what, offset: offset), at: offset)
+                throw fail(.targetInsideInstruction(what: what(), offset: offset), at: offset)
             }
             return Int(indexAt[offset])
         }
@@ -420,7 +409,7 @@ struct Lifter {
         }
 
         // Arguments.
-        var args = ArgumentDecoder(version: version, code: code)
+        var args = ArgumentDecoder(version: version, code: code, interned: scratch.takeNames())
         var elements: [Bytecode.Element] = []
         elements.reserveCapacity(
             folded.count + bytecode.nextLabel + markers.count + blockStarts.count + blockEnds.count)
@@ -473,6 +462,7 @@ struct Lifter {
         }
         swap(&bytecode.elements, &elements)
         bytecode.liftedTables = args.takeTables()
+        scratch.giveNames(&args.interned)
         // Swapped back, not assigned: a local still holding a buffer would make it shared, and the
         // nested code objects would then allocate fresh ones instead of reusing it.
         swap(&buffers.folded, &folded)
@@ -506,6 +496,8 @@ struct ArgumentDecoder {
     let known: [Bool]
     let usesLocalsPlus: Bool
     let consts: Int
+    /// The file's names, so far.
+    var interned: LiftNames
 
     /// A table's texts, and whether each slot is the first with its name (and kind), so that the
     /// name resolves back to it.
@@ -519,17 +511,20 @@ struct ArgumentDecoder {
 
         init() {}
 
-        init(_ tuple: PyObject, free: [Bool] = []) {
+        /// The table of the names in `tuple` (`free`: per slot, whether it is a free variable; the same
+        /// name may then occur once of each kind), their texts interned in `interned`.
+        init(_ tuple: PyObject, free: [Bool] = [], interned: inout LiftNames) {
             let items = tuple.value.items ?? []
             self.items = items
-            texts.reserveCapacity(items.count)
-            for o in items { texts.append(o.value.text ?? "") }
             self.free = free
-            let keys = items.map { NameTable.key($0) }
-            resolves =
-                free.isEmpty
-                ? firstOccurrences(keys)
-                : firstOccurrences(keys.indices.map { CellKey(name: keys[$0], free: free[$0]) })
+            texts.reserveCapacity(items.count)
+            resolves.reserveCapacity(items.count)
+            interned.beginTable()
+            for (i, o) in items.enumerated() {
+                let n = interned.number(o)
+                texts.append(interned.text(n))
+                resolves.append(interned.firstInTable(n, free: i < free.count && free[i]))
+            }
         }
     }
     // The tables, each decoded when an argument first needs it (stored, not optional, so that
@@ -561,7 +556,8 @@ struct ArgumentDecoder {
 
     /// The tables are those of the code object each ``decode(opcode:value:offset:in:)`` call passes
     /// (always the same one: a parameter, not a stored copy of the code object).
-    init(version: PythonVersion, code: CodeObject) {
+    init(version: PythonVersion, code: CodeObject, interned: LiftNames) {
+        self.interned = interned
         let traits = version.editingTraits
         shapes = traits.shapes
         known = traits.known
@@ -573,19 +569,22 @@ struct ArgumentDecoder {
         BytecodeError(kind, at: offset, in: code.nameText)
     }
 
-    private func cellTable(_ code: CodeObject) -> Table {
+    private mutating func cellTable(_ code: CodeObject) -> Table {
         var t: Table
         if usesLocalsPlus {
             var kinds: [UInt8] = []
             if case .bytes(let k) = code.localspluskinds.value { kinds = k }
             let count = code.localsplusnames.value.items?.count ?? 0
-            t = Table(code.localsplusnames, free: (0..<count).map { $0 < kinds.count && kinds[$0] & 0x80 != 0 })
+            t = Table(
+                code.localsplusnames, free: (0..<count).map { $0 < kinds.count && kinds[$0] & 0x80 != 0 },
+                interned: &interned)
         } else {
             let c = code.cellvars.value.items ?? []
             let f = code.freevars.value.items ?? []
             t = Table(
                 PyObject(.tuple(c + f)),
-                free: Array(repeating: false, count: c.count) + Array(repeating: true, count: f.count))
+                free: Array(repeating: false, count: c.count) + Array(repeating: true, count: f.count),
+                interned: &interned)
         }
         return t
     }
@@ -593,7 +592,7 @@ struct ArgumentDecoder {
     /// The name at slot `i` of `co_names` and whether it resolves back to that slot.
     private mutating func name(_ i: Int, _ offset: Int, _ code: CodeObject) throws(BytecodeError) -> (String, Bool) {
         if !haveNames {
-            names = Table(code.names)
+            names = Table(code.names, interned: &interned)
             haveNames = true
         }
         guard i >= 0 && i < names.texts.count else {
@@ -605,7 +604,7 @@ struct ArgumentDecoder {
     /// The local at slot `i` and whether it resolves back to that slot.
     private mutating func local(_ i: Int, _ offset: Int, _ code: CodeObject) throws(BytecodeError) -> (String, Bool) {
         if !haveLocals {
-            locals = Table(usesLocalsPlus ? code.localsplusnames : code.varnames)
+            locals = Table(usesLocalsPlus ? code.localsplusnames : code.varnames, interned: &interned)
             haveLocals = true
         }
         guard i >= 0 && i < locals.texts.count else {
@@ -657,50 +656,6 @@ struct ArgumentDecoder {
             return cells.free[value] ? .free(cells.texts[value]) : .cell(cells.texts[value])
         }
     }
-}
-
-/// For each name (its UTF-8 bytes), whether no earlier name has the same bytes: quadratic for small
-/// tables, an open-addressing table of FNV-1a hashes beyond (no `Set` of arrays).
-func firstOccurrences(_ keys: [[UInt8]]) -> [Bool] {
-    let count = keys.count
-    if count <= 16 {
-        return keys.indices.map { i in !keys[..<i].contains(keys[i]) }
-    }
-    var size = 32
-    while size < 2 * count { size *= 2 }
-    let mask = size - 1
-    var slots = [Int32](repeating: -1, count: size)
-    var out = [Bool](repeating: true, count: count)
-    for i in 0..<count {
-        let key = keys[i]
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in key { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        var slot = Int(truncatingIfNeeded: h ^ (h >> 29)) & mask
-        while slots[slot] >= 0 {
-            if keys[Int(slots[slot])] == key {
-                out[i] = false
-                break
-            }
-            slot = (slot + 1) & mask
-        }
-        if out[i] { slots[slot] = Int32(i) }
-    }
-    return out
-}
-
-/// For each key, whether no earlier key equals it (quadratic for small tables, hashed beyond).
-func firstOccurrences<Key: Hashable>(_ keys: [Key]) -> [Bool] {
-    if keys.count <= 16 {
-        return keys.indices.map { i in !keys[..<i].contains(keys[i]) }
-    }
-    var seen = Set<Key>(minimumCapacity: keys.count)
-    return keys.map { seen.insert($0).inserted }
-}
-
-/// A cell or free variable's name (its UTF-8 bytes) with its kind (the two kinds may share a name).
-struct CellKey: Hashable {
-    var name: [UInt8]
-    var free: Bool
 }
 
 extension PyValue {

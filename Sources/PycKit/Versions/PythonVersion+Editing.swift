@@ -234,6 +234,10 @@ extension PythonVersion {
     /// whose line events after an exception depend on which instruction opened the line).
     public var insertsBeforeLineMarker: Bool { editingTraits.insertsBeforeLineMarker }
 
+    /// The most EXTENDED_ARG prefixes CPython writes before one instruction (its arguments are
+    /// 32 bits: 3 in wordcode, 1 in 2.7).
+    var maxExtendedArgPrefixes: Int { extendedArgCount(for: Int(UInt32.max)) }
+
     /// How many EXTENDED_ARG prefixes an argument needs (wordcode: 8 bits each, at most 3;
     /// 2.7: 16 bits, at most 1).
     public func extendedArgCount(for value: Int) -> Int {

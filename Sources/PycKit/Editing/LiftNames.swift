@@ -1,0 +1,89 @@
+/// The names the lifter hands out, interned per file: each distinct name (its UTF-8 bytes, as
+/// ``NameTable/key(_:)`` gives them) becomes one `String`, made once however many code objects
+/// use it, and gets a number, so that a table's repeated slots are found by number instead of by
+/// comparing bytes.
+struct LiftNames {
+    /// Per name number: its UTF-8 bytes and its text.
+    private var keys: [[UInt8]] = []
+    private var texts: [String] = []
+    /// Per name number: the last table (see ``beginTable()``) that had it as a variable that is not
+    /// free, and as a free variable.
+    private var lastTable: [Int] = []
+    private var lastTableFree: [Int] = []
+    /// Hash slots holding a name number + 1 (0: empty).
+    private var slots = [Int32](repeating: 0, count: 64)
+    private var table = 0
+
+    /// Starts a table: ``firstInTable(_:free:)`` then says whether a name was not in it before.
+    mutating func beginTable() { table += 1 }
+
+    /// The number of the name in `object` (a `str` or, in 2.7, `bytes`; anything else is the
+    /// empty name, as `PyValue.text ?? ""` has it).
+    mutating func number(_ object: PyObject) -> Int {
+        if case .str(let s) = object.value, s.isASCII { return number(key: s.utf8) }
+        return number(key: NameTable.key(object))
+    }
+
+    /// The text of name `n`.
+    func text(_ n: Int) -> String { texts[n] }
+
+    /// Whether name `n` (as a free variable or not) occurs for the first time in the current table.
+    mutating func firstInTable(_ n: Int, free: Bool) -> Bool {
+        if free {
+            defer { lastTableFree[n] = table }
+            return lastTableFree[n] != table
+        }
+        defer { lastTable[n] = table }
+        return lastTable[n] != table
+    }
+
+    private mutating func number(key: [UInt8]) -> Int {
+        let mask = slots.count - 1
+        var slot = Self.hash(key) & mask
+        while slots[slot] != 0 {
+            let n = Int(slots[slot]) - 1
+            if Self.equal(keys[n], key) { return n }
+            slot = (slot + 1) & mask
+        }
+        let n = keys.count
+        keys.append(key)
+        texts.append(String(decoding: key, as: UTF8.self))
+        lastTable.append(0)
+        lastTableFree.append(0)
+        slots[slot] = Int32(truncatingIfNeeded: n + 1)
+        if 2 * keys.count > slots.count { rehash() }
+        return n
+    }
+
+    /// Doubles the slots and enters every name again.
+    private mutating func rehash() {
+        slots = [Int32](repeating: 0, count: 2 * slots.count)
+        let mask = slots.count - 1
+        for n in keys.indices {
+            var slot = Self.hash(keys[n]) & mask
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(truncatingIfNeeded: n + 1)
+        }
+    }
+
+    /// FNV-1a of the bytes, folded.
+    @inline(__always)
+    private static func hash(_ key: [UInt8]) -> Int {
+        key.withUnsafeBufferPointer { bytes in
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+            return Int(truncatingIfNeeded: h ^ (h >> 29))
+        }
+    }
+
+    @inline(__always)
+    private static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        return a.withUnsafeBufferPointer { x in
+            b.withUnsafeBufferPointer { y in
+                for i in 0..<x.count where x[i] != y[i] { return false }
+                return true
+            }
+        }
+    }
+}
