@@ -520,12 +520,10 @@ public struct Disassembler: Sendable {
 
         // Instructions, written straight into `out`. Right-stripping (3.x) only ever removes the
         // padding of an opname with no argument after it, so such names are written unpadded.
-        let strips = L.layout != .printStatement
         let labels = L.layout == .labels
         let extendedIsLong = style.extendedArgumentIsLong
         // Room for the fixed part of a line: columns, opname, argument (wide stores included).
         let lineRoom = 256 + linenoWidth + offsetWidth + labelWidth
-        let parens27 = L.layout == .printStatement
         // Where decoding stopped early, if it did. The decoder itself lives inside the loop's
         // closure, where its state can stay in registers.
         var decodeError: ConcreteError? = nil
@@ -548,6 +546,13 @@ public struct Disassembler: Sendable {
             constSpanTable.withUnsafeMutableBufferPointer { constSpans in
                 names.blocks.withUnsafeBytes { blocks in
                     opcodeFacts.withUnsafeBufferPointer { facts in
+                        // The layout's tests again, from `L` itself rather than captured: this
+                        // closure (compiled on its own) then has them decided per layout. (Captured,
+                        // they were loaded on every line, and the layouts shared one closure.)
+                        let scans = L.layout != .labels
+                        let labels = L.layout == .labels
+                        let strips = L.layout != .printStatement
+                        let parens27 = L.layout == .printStatement
                         var lineIndex = 0
                         var nextStart = starts.count > 0 ? starts[0].offset : Int.max
                         // The offset column (marker and offset) from a table, when it is 4 wide.
