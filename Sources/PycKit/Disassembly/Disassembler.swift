@@ -521,7 +521,9 @@ public struct Disassembler: Sendable {
         // Instructions, written straight into `out`. Right-stripping (3.x) only ever removes the
         // padding of an opname with no argument after it, so such names are written unpadded.
         let labels = L.layout == .labels
-        let extendedIsLong = style.extendedArgumentIsLong
+        // Only 2.7 prints long arguments, and only 2.7 has the print-statement layout: the loop
+        // tests the layout, which is decided when it is compiled.
+        precondition(!style.extendedArgumentIsLong || L.layout == .printStatement)
         // Room for the fixed part of a line: columns, opname, argument (wide stores included).
         let lineRoom = 256 + linenoWidth + offsetWidth + labelWidth
         // Where decoding stopped early, if it did. The decoder itself lives inside the loop's
@@ -553,6 +555,7 @@ public struct Disassembler: Sendable {
                         let labels = L.layout == .labels
                         let strips = L.layout != .printStatement
                         let parens27 = L.layout == .printStatement
+                        let extendedIsLong = L.layout == .printStatement && style.extendedArgumentIsLong
                         var lineIndex = 0
                         var nextStart = starts.count > 0 ? starts[0].offset : Int.max
                         // The offset column (marker and offset) from a table, when it is 4 wide.
