@@ -99,7 +99,8 @@ struct ByteWriter: ~Copyable {
     deinit { base.deallocate() }
 
     @inline(__always) private mutating func reserve(_ n: Int) {
-        if count + n > capacity { grow(count + n) }
+        // `capacity - count` never overflows (count ≤ capacity), so the test needs no overflow check.
+        if n > capacity &- count { grow(count + n) }
     }
 
     private mutating func grow(_ needed: Int) {
