@@ -98,6 +98,8 @@ struct ByteWriter: ~Copyable {
 
     deinit { base.deallocate() }
 
+    // After `reserve(n)` with n ≥ 0, `count + n` ≤ capacity: the appends below add without an
+    // overflow check.
     @inline(__always) private mutating func reserve(_ n: Int) {
         // `capacity - count` never overflows (count ≤ capacity), so the test needs no overflow check.
         if n > capacity &- count { grow(count + n) }
@@ -116,20 +118,20 @@ struct ByteWriter: ~Copyable {
     @inline(__always) mutating func u8(_ v: UInt8) {
         reserve(1)
         base[count] = v
-        count += 1
+        count &+= 1
     }
 
     @inline(__always) mutating func u16(_ v: UInt16) {
         reserve(2)
         base[count] = UInt8(truncatingIfNeeded: v)
         base[count + 1] = UInt8(truncatingIfNeeded: v >> 8)
-        count += 2
+        count &+= 2
     }
 
     @inline(__always) mutating func u32(_ v: UInt32) {
         reserve(4)
         UnsafeMutableRawPointer(base + count).storeBytes(of: v.littleEndian, as: UInt32.self)
-        count += 4
+        count &+= 4
     }
 
     @inline(__always) mutating func i32(_ v: Int32) { u32(UInt32(bitPattern: v)) }
@@ -137,7 +139,7 @@ struct ByteWriter: ~Copyable {
     @inline(__always) mutating func u64(_ v: UInt64) {
         reserve(8)
         UnsafeMutableRawPointer(base + count).storeBytes(of: v.littleEndian, as: UInt64.self)
-        count += 8
+        count &+= 8
     }
 
     @inline(__always) mutating func append(_ b: [UInt8]) {
@@ -146,7 +148,7 @@ struct ByteWriter: ~Copyable {
         b.withUnsafeBufferPointer { src in
             if let p = src.baseAddress { (base + count).update(from: p, count: n) }
         }
-        count += n
+        count &+= n
     }
 
     /// Appends any byte sequence (strings' `utf8` views, `repeatElement`), contiguous ones with one copy.
@@ -154,7 +156,7 @@ struct ByteWriter: ~Copyable {
         let done: Void? = s.withContiguousStorageIfAvailable { src in
             reserve(src.count)
             if let p = src.baseAddress { (base + count).update(from: p, count: src.count) }
-            count += src.count
+            count &+= src.count
         }
         if done == nil {
             for b in s { u8(b) }
@@ -168,7 +170,7 @@ struct ByteWriter: ~Copyable {
         guard n > 0 else { return }
         reserve(n)
         (base + count).update(repeating: byte, count: n)
-        count += n
+        count &+= n
     }
 
     /// Appends `n` bytes from `p`.
