@@ -217,21 +217,26 @@ struct Lifter {
                     // One pass over the entries (one call site, so that the reader is inlined): each
                     // instruction takes the position of the entry holding its first code unit, and
                     // the entries up to its end must have that position too.
+                    // (Offsets are never negative: `>> 1` is `/ 2` without the sign fix-up.)
+                    let count = folded.count
                     var entryEnd = 0
                     var next = 0  // the first instruction not placed yet
+                    var nextUnit = count > 0 ? folded[0].start >> 1 : Int.max  // its first code unit
                     var spanEnd = 0  // the end of the last instruction placed, and its position
                     var spanPosition = SourcePosition.none
                     while let e = reader.next() {
                         let entryStart = entryEnd
                         entryEnd += e.units
                         if entryStart < spanEnd && e.position != spanPosition { return false }
-                        while next < folded.count && folded[next].start / 2 < entryEnd {
+                        guard nextUnit < entryEnd else { continue }
+                        repeat {
                             let f = folded[next]
                             positions[next] = e.position
-                            spanEnd = (f.start + f.size) / 2
-                            spanPosition = e.position
+                            spanEnd = (f.start + f.size) >> 1
                             next += 1
-                        }
+                            nextUnit = next < count ? folded[next].start >> 1 : Int.max
+                        } while nextUnit < entryEnd
+                        spanPosition = e.position
                     }
                     if reader.irregular || next < folded.count { return false }
                     return entryEnd == unitCount

@@ -10,8 +10,9 @@ struct LiftNames {
     /// free, and as a free variable.
     private var lastTable: [Int] = []
     private var lastTableFree: [Int] = []
-    /// Hash slots holding a name number + 1 (0: empty).
-    private var slots = [Int32](repeating: 0, count: 64)
+    /// Hash slots holding a name number + 1 (0: empty); allocated at the first name, so that an empty
+    /// value (the lifter makes one per code object when it moves the names out) allocates nothing.
+    private var slots: [Int32] = []
     private var table = 0
 
     /// Starts a table: ``firstInTable(_:free:)`` then says whether a name was not in it before.
@@ -38,6 +39,7 @@ struct LiftNames {
     }
 
     private mutating func number(key: [UInt8]) -> Int {
+        if slots.isEmpty { slots = [Int32](repeating: 0, count: 64) }
         let mask = slots.count - 1
         var slot = Self.hash(key) & mask
         while slots[slot] != 0 {
