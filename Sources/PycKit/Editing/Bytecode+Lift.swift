@@ -7,7 +7,9 @@ extension PythonVersion {
     /// `setLine` markers (2.7–3.9), line ranges and locations become instruction positions
     /// (3.10+), and exception-table entries become try blocks (3.11+).
     public func lift(_ code: CodeObject) throws(BytecodeError) -> Bytecode {
-        try Lifter(version: self, code: code, nested: true, scratch: LiftScratch()).lift()
+        var bytecode = Bytecode(version: self, template: CodeObject())
+        try Lifter(version: self, name: code.name, nested: true, scratch: LiftScratch()).lift(code, into: &bytecode)
+        return bytecode
     }
 }
 
@@ -60,18 +62,24 @@ struct FoldedInstruction {
     var size: Int
 }
 
+/// Lifts one code object. The code object itself is not stored here but passed to ``lift(_:into:)``
+/// and moved into the result's template at the end: a stored copy costs a retain and a release of
+/// each of its fields.
 struct Lifter {
     let version: PythonVersion
-    let code: CodeObject
+    /// `co_name`, for errors.
+    let name: PyObject
     /// Whether nested code objects are lifted too (otherwise they stay plain constants).
     let nested: Bool
     let scratch: LiftScratch
 
     /// Lifts one code object, leaving nested code objects as plain constants.
     static func liftShallow(version: PythonVersion, code: CodeObject) throws(BytecodeError) -> Bytecode {
-        try Lifter(version: version, code: code, nested: false, scratch: LiftScratch()).lift()
+        var bytecode = Bytecode(version: version, template: CodeObject())
+        try Lifter(version: version, name: code.name, nested: false, scratch: LiftScratch()).lift(code, into: &bytecode)
+        return bytecode
     }
-    var codeName: String { code.nameText }
+    var codeName: String { name.value.text ?? "" }
 
     func fail(_ kind: BytecodeError.Kind, at offset: Int) -> BytecodeError {
         BytecodeError(kind, at: offset, in: codeName)
@@ -209,21 +217,26 @@ struct Lifter {
                     // One pass over the entries (one call site, so that the reader is inlined): each
                     // instruction takes the position of the entry holding its first code unit, and
                     // the entries up to its end must have that position too.
+                    // (Offsets are never negative: `>> 1` is `/ 2` without the sign fix-up.)
+                    let count = folded.count
                     var entryEnd = 0
                     var next = 0  // the first instruction not placed yet
+                    var nextUnit = count > 0 ? folded[0].start >> 1 : Int.max  // its first code unit
                     var spanEnd = 0  // the end of the last instruction placed, and its position
                     var spanPosition = SourcePosition.none
                     while let e = reader.next() {
                         let entryStart = entryEnd
                         entryEnd += e.units
                         if entryStart < spanEnd && e.position != spanPosition { return false }
-                        while next < folded.count && folded[next].start / 2 < entryEnd {
+                        guard nextUnit < entryEnd else { continue }
+                        repeat {
                             let f = folded[next]
                             positions[next] = e.position
-                            spanEnd = (f.start + f.size) / 2
-                            spanPosition = e.position
+                            spanEnd = (f.start + f.size) >> 1
                             next += 1
-                        }
+                            nextUnit = next < count ? folded[next].start >> 1 : Int.max
+                        } while nextUnit < entryEnd
+                        spanPosition = e.position
                     }
                     if reader.irregular || next < folded.count { return false }
                     return entryEnd == unitCount
@@ -232,7 +245,10 @@ struct Lifter {
         }
     }
 
-    func lift() throws(BytecodeError) -> Bytecode {
+    /// Lifts `code` into `bytecode` (a fresh value: `Bytecode(version:template:)` with an empty template).
+    /// (Filled in place, not returned: a returned `Bytecode` is built in a temporary and copied, a retain and a
+    /// release of every field of its template.)
+    func lift(_ code: consuming CodeObject, into bytecode: inout Bytecode) throws(BytecodeError) {
         guard case .bytes(let bytes) = code.code.value else {
             throw fail(.concrete(ConcreteError(.badField("co_code is not bytes"), at: 0, in: codeName)), at: 0)
         }
@@ -254,9 +270,6 @@ struct Lifter {
             }
             return Int(indexAt[offset])
         }
-
-        var bytecode = Bytecode(version: version, template: code)
-        bytecode.stackSizeFloor = Int(code.stacksize)
 
         // Jump targets and handlers get labels, numbered in code order (-2: labelled, id not yet given).
         var jumpTarget: [Int] = []
@@ -313,13 +326,16 @@ struct Lifter {
             blockEnds.append((t, k))
             handlerIndex.append(h)
         }
+        // (Label and block ids as `Bytecode.newLabel()` and `newTryBlock` would give them.)
+        var nextLabel = 0
         for i in labelAt.indices where labelAt[i] == -2 {
-            labelAt[i] = bytecode.newLabel().id
+            labelAt[i] = nextLabel
+            nextLabel += 1
         }
         for (k, e) in entries.enumerated() {
             blocks.append(
-                bytecode.newTryBlock(
-                    handler: Bytecode.Label(id: labelAt[handlerIndex[k]]), depth: e.depth, lasti: e.lasti))
+                Bytecode.TryBlock(
+                    id: k, handler: Bytecode.Label(id: labelAt[handlerIndex[k]]), depth: e.depth, lasti: e.lasti))
         }
 
         // Line information.
@@ -409,10 +425,11 @@ struct Lifter {
         }
 
         // Arguments.
-        var args = ArgumentDecoder(version: version, code: code, interned: scratch.takeNames())
+        var args = ArgumentDecoder(
+            version: version, constantCount: code.consts.value.items?.count ?? 0, interned: scratch.takeNames())
         var elements: [Bytecode.Element] = []
         elements.reserveCapacity(
-            folded.count + bytecode.nextLabel + markers.count + blockStarts.count + blockEnds.count)
+            folded.count + nextLabel + markers.count + blockStarts.count + blockEnds.count)
         var (nextEnd, nextMarker, nextStart, nextAtOpcode) = (0, 0, 0, 0)
         // The per-instruction arrays are read through unsafe buffers (no bounds check per read).
         try folded.withUnsafeBufferPointer { (folded) throws(BytecodeError) in
@@ -460,8 +477,7 @@ struct Lifter {
         guard nextEnd == blockEnds.count, nextStart == blockStarts.count, nextMarker == markers.count else {
             throw fail(.marker("exception-table entries out of order or overlapping"), at: 0)
         }
-        swap(&bytecode.elements, &elements)
-        bytecode.liftedTables = args.takeTables()
+        let liftedTables = args.takeTables()
         scratch.giveNames(&args.interned)
         // Swapped back, not assigned: a local still holding a buffer would make it shared, and the
         // nested code objects would then allocate fresh ones instead of reusing it.
@@ -478,14 +494,21 @@ struct Lifter {
         for c in code.constants {
             if nested, case .code(let nested) = c.value {
                 // Moved, not copied (each copy of a code object retains every field).
-                let lifted = try Lifter(version: version, code: consume nested, nested: true, scratch: scratch).lift()
+                let lifter = Lifter(version: version, name: nested.name, nested: true, scratch: scratch)
+                var lifted = Bytecode(version: version, template: CodeObject())
+                try lifter.lift(consume nested, into: &lifted)
                 constants.append(.code(consume lifted, encoding: c.encoding))
             } else {
                 constants.append(.value(c))
             }
         }
+        bytecode.stackSizeFloor = Int(code.stacksize)
+        bytecode.nextLabel = nextLabel
+        bytecode.nextBlock = blocks.count
+        bytecode.liftedTables = liftedTables
+        bytecode.template = consume code
         bytecode.constants = consume constants
-        return bytecode
+        bytecode.elements = consume elements
     }
 }
 
@@ -556,13 +579,15 @@ struct ArgumentDecoder {
 
     /// The tables are those of the code object each ``decode(opcode:value:offset:in:)`` call passes
     /// (always the same one: a parameter, not a stored copy of the code object).
-    init(version: PythonVersion, code: CodeObject, interned: LiftNames) {
+    /// (The constant count, not the code object: an initializer's parameter is owned, and passing the code
+    /// object would copy it.)
+    init(version: PythonVersion, constantCount: Int, interned: LiftNames) {
         self.interned = interned
         let traits = version.editingTraits
         shapes = traits.shapes
         known = traits.known
         usesLocalsPlus = version.usesLocalsPlus
-        consts = code.constants.count
+        consts = constantCount
     }
 
     func fail(_ kind: BytecodeError.Kind, _ offset: Int, _ code: CodeObject) -> BytecodeError {

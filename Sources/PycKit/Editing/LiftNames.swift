@@ -10,9 +10,14 @@ struct LiftNames {
     /// free, and as a free variable.
     private var lastTable: [Int] = []
     private var lastTableFree: [Int] = []
-    /// Hash slots holding a name number + 1 (0: empty).
-    private var slots = [Int32](repeating: 0, count: 64)
+    /// Hash slots holding a name number + 1 (0: empty); allocated at the first name, so that an empty
+    /// value (the lifter makes one per code object when it moves the names out) allocates nothing.
+    private var slots: [Int32] = []
     private var table = 0
+    /// Per marshal reference slot (``MarshalEncoding/slot``: the same slot is the same object of the
+    /// file), the number + 1 of the name last seen with it (0: none). A hint only, checked against the
+    /// name's bytes, so that an object from elsewhere cannot mislead it; it spares most names the hash.
+    private var bySlot: [Int32] = []
 
     /// Starts a table: ``firstInTable(_:free:)`` then says whether a name was not in it before.
     mutating func beginTable() { table += 1 }
@@ -20,9 +25,22 @@ struct LiftNames {
     /// The number of the name in `object` (a `str` or, in 2.7, `bytes`; anything else is the
     /// empty name, as `PyValue.text ?? ""` has it).
     mutating func number(_ object: PyObject) -> Int {
-        if case .str(let s) = object.value, s.isASCII { return number(key: s.utf8) }
-        return number(key: NameTable.key(object))
+        guard case .str(let s) = object.value, s.isASCII else { return number(key: NameTable.key(object)) }
+        let slot = Int(object.encoding.slot)
+        if slot >= 0 && slot < bySlot.count {
+            let hint = Int(bySlot[slot]) - 1
+            if hint >= 0 && Self.equal(keys[hint], s.utf8) { return hint }
+        }
+        let n = number(key: s.utf8)
+        if slot >= 0 && slot < Self.maxSlot {
+            if slot >= bySlot.count { bySlot.append(contentsOf: repeatElement(0, count: slot + 1 - bySlot.count)) }
+            bySlot[slot] = Int32(truncatingIfNeeded: n + 1)
+        }
+        return n
     }
+
+    /// Slots beyond this are not remembered (a bound on the hint array's memory).
+    private static let maxSlot = 1 << 20
 
     /// The text of name `n`.
     func text(_ n: Int) -> String { texts[n] }
@@ -38,6 +56,7 @@ struct LiftNames {
     }
 
     private mutating func number(key: [UInt8]) -> Int {
+        if slots.isEmpty { slots = [Int32](repeating: 0, count: 64) }
         let mask = slots.count - 1
         var slot = Self.hash(key) & mask
         while slots[slot] != 0 {
@@ -81,6 +100,7 @@ struct LiftNames {
         guard a.count == b.count else { return false }
         return a.withUnsafeBufferPointer { x in
             b.withUnsafeBufferPointer { y in
+                if x.baseAddress == y.baseAddress { return true }  // the same buffer (a marshal back-reference)
                 for i in 0..<x.count where x[i] != y[i] { return false }
                 return true
             }
