@@ -56,13 +56,15 @@ final class AssemblyScratch {
         var depthHandlers: [StackDepthHandler] = []
         var depth = StackDepthStorage()
     }
-    private var buffers = Buffers()
+    /// Nil while a code object has them (or after a failed one, which does not hand them back).
+    private var buffers: Buffers? = Buffers()
 
     /// The buffers, their lists emptied (their memory kept; the columns hold stale values until
     /// refilled); hand them back with ``give(_:)``.
     func take() -> Buffers {
-        var b = Buffers()
-        swap(&b, &buffers)  // moved, not copied: no retain of each array
+        // Moved out, not copied (no retain of each array) nor swapped with a fresh set (whose two dozen
+        // empty arrays would be made and freed again for each code object).
+        var b = buffers.take() ?? Buffers()
         // Only the lists that are appended to are emptied; the columns are refilled where they are sized.
         clear(&b.pendingJumps)
         clear(&b.openBlocks)
@@ -72,7 +74,7 @@ final class AssemblyScratch {
         return b
     }
 
-    func give(_ b: inout Buffers) { swap(&b, &buffers) }
+    func give(_ b: consuming Buffers) { buffers = b }
 }
 
 /// What an assembly run computed, and where a remembered floor won over the computed value.
@@ -166,12 +168,14 @@ private struct Assembler {
         var handlers = taken(&b.columns.handlers)
         var prefixes = taken(&b.prefixes)
         var positions = taken(&b.positions)
-        refill(&elementIndex, 0, count: elementCount)
-        refill(&opcodes, 0, count: elementCount)
-        refill(&opargs, 0, count: elementCount)
-        refill(&handlers, none, count: elementCount)
-        refill(&prefixes, 0, count: elementCount)
-        refill(&positions, .none, count: elementCount)
+        // Sized, not refilled: pass 1 writes every slot below the instruction count before anything reads it,
+        // and the rest is cut off.
+        resize(&elementIndex, 0, count: elementCount)
+        resize(&opcodes, 0, count: elementCount)
+        resize(&opargs, 0, count: elementCount)
+        resize(&handlers, none, count: elementCount)
+        resize(&prefixes, 0, count: elementCount)
+        resize(&positions, .none, count: elementCount)
         var count = 0
         refill(&b.labelIndex, -1, count: bytecode.nextLabel)
         var blocks: [Bytecode.TryBlock] = []
@@ -326,7 +330,7 @@ private struct Assembler {
         let unit = version.jumpArgumentUnit
         // (Non-jumps got their widths in pass 1.)
         var offsets = taken(&b.offsets)
-        refill(&offsets, 0, count: count + 1)
+        resize(&offsets, 0, count: count + 1)  // every slot written by each round below
         var widths = taken(&b.prefixes)
         var opcodeColumn = taken(&b.columns.opcodes)
         while true {
@@ -386,6 +390,9 @@ private struct Assembler {
         let ext = traits.extendedArg
         let code = [UInt8](unsafeUninitializedCapacity: b.offsets[count]) {
             [opargs = b.columns.opargs, opcodes = b.columns.opcodes, prefixes = b.prefixes] buffer, written in
+            // Cache units are zeros: the whole buffer is zeroed at once (one memset) and the cache bytes skipped,
+            // instead of storing them one by one.
+            if wordcode { buffer.initialize(repeating: 0) }
             var o = 0
             for i in 0..<count {
                 let value = opargs[i]
@@ -398,11 +405,7 @@ private struct Assembler {
                     }
                     buffer[o] = opcode
                     buffer[o + 1] = UInt8(truncatingIfNeeded: value)
-                    o += 2
-                    for _ in 0..<2 * Int(cacheEntries[Int(opcode)]) {
-                        buffer[o] = 0
-                        o += 1
-                    }
+                    o += 2 + 2 * Int(cacheEntries[Int(opcode)])
                 } else {
                     if prefixes[i] > 0 {
                         buffer[o] = ext
@@ -533,7 +536,7 @@ private struct Assembler {
                 },
                 depthHandlers: Array(b.depthHandlers))
         }
-        scratch.give(&b)  // the nested code objects reuse the buffers
+        scratch.give(consume b)  // the nested code objects reuse the buffers
 
         // Tables and constants.
         template.code.value = .bytes(code)
@@ -559,6 +562,17 @@ private struct Assembler {
         }
         template.consts.value = .tuple(consts)
         return (template, layout)
+    }
+}
+
+/// Makes `array` hold `count` elements, reusing its memory, without overwriting the elements it keeps (growth
+/// appends `value`): for columns whose every slot is written before it is read.
+@inline(__always)
+private func resize<T>(_ array: inout [T], _ value: T, count: Int) {
+    if array.count > count {
+        array.removeLast(array.count - count)
+    } else if array.count < count {
+        array.append(contentsOf: repeatElement(value, count: count - array.count))
     }
 }
 
