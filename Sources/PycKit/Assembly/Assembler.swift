@@ -168,14 +168,15 @@ private struct Assembler {
         var handlers = taken(&b.columns.handlers)
         var prefixes = taken(&b.prefixes)
         var positions = taken(&b.positions)
-        // Sized, not refilled: pass 1 writes every slot below the instruction count before anything reads it,
-        // and the rest is cut off.
-        resize(&elementIndex, 0, count: elementCount)
-        resize(&opcodes, 0, count: elementCount)
-        resize(&opargs, 0, count: elementCount)
-        resize(&handlers, none, count: elementCount)
-        resize(&prefixes, 0, count: elementCount)
-        resize(&positions, .none, count: elementCount)
+        // Grown, never refilled nor cut: pass 1 writes every slot below the instruction count before anything
+        // reads it, and nothing reads beyond (the stack-depth columns carry the count). Cutting them would make
+        // the next larger code object append its slots one by one again.
+        grow(&elementIndex, 0, toAtLeast: elementCount)
+        grow(&opcodes, 0, toAtLeast: elementCount)
+        grow(&opargs, 0, toAtLeast: elementCount)
+        grow(&handlers, none, toAtLeast: elementCount)
+        grow(&prefixes, 0, toAtLeast: elementCount)
+        grow(&positions, .none, toAtLeast: elementCount)
         var count = 0
         refill(&b.labelIndex, -1, count: bytecode.nextLabel)
         var blocks: [Bytecode.TryBlock] = []
@@ -282,13 +283,8 @@ private struct Assembler {
                 }
             }
         }
-        // Cut the columns to the instructions and hand them back.
-        elementIndex.removeLast(elementCount - count)
-        opcodes.removeLast(elementCount - count)
-        opargs.removeLast(elementCount - count)
-        handlers.removeLast(elementCount - count)
-        prefixes.removeLast(elementCount - count)
-        positions.removeLast(elementCount - count)
+        // Hand the columns back (the first `count` slots are the instructions').
+        b.columns.count = count
         // Swapped back, not assigned: a local still holding a buffer would make it shared, and the
         // nested code objects would then allocate fresh ones instead of reusing it.
         swap(&b.elementIndex, &elementIndex)
@@ -297,7 +293,13 @@ private struct Assembler {
         swap(&b.columns.handlers, &handlers)
         swap(&b.prefixes, &prefixes)
         swap(&b.positions, &positions)
-        refill(&b.columns.jumpTargets, none, count: count)
+        // Refilled in place up to `count` only, and never cut (see the columns above).
+        var jumpTargets = taken(&b.columns.jumpTargets)
+        grow(&jumpTargets, none, toAtLeast: count)
+        jumpTargets.withUnsafeMutableBufferPointer {
+            UnsafeMutableBufferPointer(rebasing: $0[..<count]).update(repeating: none)
+        }
+        swap(&b.columns.jumpTargets, &jumpTargets)
         if let k = b.openBlocks.last { throw fail(.marker("try block \(blocks[k].id) does not end"), at: elementCount) }
         for (s, label) in b.pendingJumps {
             guard label.id >= 0, label.id < b.labelIndex.count, case let target = b.labelIndex[label.id], target >= 0
@@ -330,7 +332,7 @@ private struct Assembler {
         let unit = version.jumpArgumentUnit
         // (Non-jumps got their widths in pass 1.)
         var offsets = taken(&b.offsets)
-        resize(&offsets, 0, count: count + 1)  // every slot written by each round below
+        grow(&offsets, 0, toAtLeast: count + 1)  // slots 0...count written by each round below, none read beyond
         var widths = taken(&b.prefixes)
         var opcodeColumn = taken(&b.columns.opcodes)
         while true {
@@ -527,7 +529,8 @@ private struct Assembler {
             elementIndex: [], offsets: [], labels: [], depthInstructions: [], depthHandlers: [])
         if wantsLayout {
             layout = AssembledLayout(
-                elementIndex: Array(b.elementIndex), offsets: Array(b.offsets), labels: Array(b.labelIndex),
+                elementIndex: (0..<count).map { b.elementIndex[$0] }, offsets: (0...count).map { b.offsets[$0] },
+                labels: Array(b.labelIndex),
                 depthInstructions: (0..<count).map { i in
                     StackDepthInstruction(
                         opcode: b.columns.opcodes[i], oparg: b.columns.opargs[i],
@@ -565,15 +568,11 @@ private struct Assembler {
     }
 }
 
-/// Makes `array` hold `count` elements, reusing its memory, without overwriting the elements it keeps (growth
-/// appends `value`): for columns whose every slot is written before it is read.
+/// Makes `array` hold at least `count` elements, appending copies of `value`, and keeps every element it has:
+/// for columns reused from one code object to the next whose slots are written before they are read.
 @inline(__always)
-private func resize<T>(_ array: inout [T], _ value: T, count: Int) {
-    if array.count > count {
-        array.removeLast(array.count - count)
-    } else if array.count < count {
-        array.append(contentsOf: repeatElement(value, count: count - array.count))
-    }
+private func grow<T>(_ array: inout [T], _ value: T, toAtLeast count: Int) {
+    if array.count < count { array.append(contentsOf: repeatElement(value, count: count - array.count)) }
 }
 
 /// Names to indices by their UTF-8 bytes, as the lifter's strings have them: a linear scan for

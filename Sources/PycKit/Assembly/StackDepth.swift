@@ -442,6 +442,9 @@ struct StackDepthColumns {
     var opargs: [Int] = []
     var jumpTargets: [Int] = []
     var handlers: [Int] = []
+    /// The number of instructions: the first `count` slots of each array (the assembler's arrays are reused from
+    /// one code object to the next and may be longer).
+    var count = 0
 
     init() {}
 
@@ -450,9 +453,8 @@ struct StackDepthColumns {
         opargs = instructions.map(\.oparg)
         jumpTargets = instructions.map { $0.jumpTarget ?? Self.none }
         handlers = instructions.map { $0.handler ?? Self.none }
+        count = instructions.count
     }
-
-    var count: Int { opcodes.count }
 }
 
 /// The working arrays of ``StackDepthComputation``, kept between runs so that their memory is reused.
@@ -514,7 +516,10 @@ private struct StackDepthComputation {
         opargs = columns.opargs
         jumpTargets = columns.jumpTargets
         handlerIndices = columns.handlers
-        count = columns.count
+        // Never more than any array holds (each index below `count` is read from each of them).
+        count = min(
+            columns.count, columns.opcodes.count, columns.opargs.count, columns.jumpTargets.count,
+            columns.handlers.count)
         self.handlers = handlers
         entryDepth = flags & StackDepthTraits.generatorFlags != 0 ? traits.generatorEntryDepth : 0
         leader = taken(&storage.leader)
