@@ -56,13 +56,15 @@ final class AssemblyScratch {
         var depthHandlers: [StackDepthHandler] = []
         var depth = StackDepthStorage()
     }
-    private var buffers = Buffers()
+    /// Nil while a code object has them (or after a failed one, which does not hand them back).
+    private var buffers: Buffers? = Buffers()
 
     /// The buffers, their lists emptied (their memory kept; the columns hold stale values until
     /// refilled); hand them back with ``give(_:)``.
     func take() -> Buffers {
-        var b = Buffers()
-        swap(&b, &buffers)  // moved, not copied: no retain of each array
+        // Moved out, not copied (no retain of each array) nor swapped with a fresh set (whose two dozen
+        // empty arrays would be made and freed again for each code object).
+        var b = buffers.take() ?? Buffers()
         // Only the lists that are appended to are emptied; the columns are refilled where they are sized.
         clear(&b.pendingJumps)
         clear(&b.openBlocks)
@@ -72,7 +74,7 @@ final class AssemblyScratch {
         return b
     }
 
-    func give(_ b: inout Buffers) { swap(&b, &buffers) }
+    func give(_ b: consuming Buffers) { buffers = b }
 }
 
 /// What an assembly run computed, and where a remembered floor won over the computed value.
@@ -166,12 +168,15 @@ private struct Assembler {
         var handlers = taken(&b.columns.handlers)
         var prefixes = taken(&b.prefixes)
         var positions = taken(&b.positions)
-        refill(&elementIndex, 0, count: elementCount)
-        refill(&opcodes, 0, count: elementCount)
-        refill(&opargs, 0, count: elementCount)
-        refill(&handlers, none, count: elementCount)
-        refill(&prefixes, 0, count: elementCount)
-        refill(&positions, .none, count: elementCount)
+        // Grown, never refilled nor cut: pass 1 writes every slot below the instruction count before anything
+        // reads it, and nothing reads beyond (the stack-depth columns carry the count). Cutting them would make
+        // the next larger code object append its slots one by one again.
+        grow(&elementIndex, 0, toAtLeast: elementCount)
+        grow(&opcodes, 0, toAtLeast: elementCount)
+        grow(&opargs, 0, toAtLeast: elementCount)
+        grow(&handlers, none, toAtLeast: elementCount)
+        grow(&prefixes, 0, toAtLeast: elementCount)
+        grow(&positions, .none, toAtLeast: elementCount)
         var count = 0
         refill(&b.labelIndex, -1, count: bytecode.nextLabel)
         var blocks: [Bytecode.TryBlock] = []
@@ -278,13 +283,8 @@ private struct Assembler {
                 }
             }
         }
-        // Cut the columns to the instructions and hand them back.
-        elementIndex.removeLast(elementCount - count)
-        opcodes.removeLast(elementCount - count)
-        opargs.removeLast(elementCount - count)
-        handlers.removeLast(elementCount - count)
-        prefixes.removeLast(elementCount - count)
-        positions.removeLast(elementCount - count)
+        // Hand the columns back (the first `count` slots are the instructions').
+        b.columns.count = count
         // Swapped back, not assigned: a local still holding a buffer would make it shared, and the
         // nested code objects would then allocate fresh ones instead of reusing it.
         swap(&b.elementIndex, &elementIndex)
@@ -293,7 +293,13 @@ private struct Assembler {
         swap(&b.columns.handlers, &handlers)
         swap(&b.prefixes, &prefixes)
         swap(&b.positions, &positions)
-        refill(&b.columns.jumpTargets, none, count: count)
+        // Refilled in place up to `count` only, and never cut (see the columns above).
+        var jumpTargets = taken(&b.columns.jumpTargets)
+        grow(&jumpTargets, none, toAtLeast: count)
+        jumpTargets.withUnsafeMutableBufferPointer {
+            UnsafeMutableBufferPointer(rebasing: $0[..<count]).update(repeating: none)
+        }
+        swap(&b.columns.jumpTargets, &jumpTargets)
         if let k = b.openBlocks.last { throw fail(.marker("try block \(blocks[k].id) does not end"), at: elementCount) }
         for (s, label) in b.pendingJumps {
             guard label.id >= 0, label.id < b.labelIndex.count, case let target = b.labelIndex[label.id], target >= 0
@@ -326,7 +332,7 @@ private struct Assembler {
         let unit = version.jumpArgumentUnit
         // (Non-jumps got their widths in pass 1.)
         var offsets = taken(&b.offsets)
-        refill(&offsets, 0, count: count + 1)
+        grow(&offsets, 0, toAtLeast: count + 1)  // slots 0...count written by each round below, none read beyond
         var widths = taken(&b.prefixes)
         var opcodeColumn = taken(&b.columns.opcodes)
         while true {
@@ -386,6 +392,9 @@ private struct Assembler {
         let ext = traits.extendedArg
         let code = [UInt8](unsafeUninitializedCapacity: b.offsets[count]) {
             [opargs = b.columns.opargs, opcodes = b.columns.opcodes, prefixes = b.prefixes] buffer, written in
+            // Cache units are zeros: the whole buffer is zeroed at once (one memset) and the cache bytes skipped,
+            // instead of storing them one by one.
+            if wordcode { buffer.initialize(repeating: 0) }
             var o = 0
             for i in 0..<count {
                 let value = opargs[i]
@@ -398,11 +407,7 @@ private struct Assembler {
                     }
                     buffer[o] = opcode
                     buffer[o + 1] = UInt8(truncatingIfNeeded: value)
-                    o += 2
-                    for _ in 0..<2 * Int(cacheEntries[Int(opcode)]) {
-                        buffer[o] = 0
-                        o += 1
-                    }
+                    o += 2 + 2 * Int(cacheEntries[Int(opcode)])
                 } else {
                     if prefixes[i] > 0 {
                         buffer[o] = ext
@@ -524,7 +529,8 @@ private struct Assembler {
             elementIndex: [], offsets: [], labels: [], depthInstructions: [], depthHandlers: [])
         if wantsLayout {
             layout = AssembledLayout(
-                elementIndex: Array(b.elementIndex), offsets: Array(b.offsets), labels: Array(b.labelIndex),
+                elementIndex: (0..<count).map { b.elementIndex[$0] }, offsets: (0...count).map { b.offsets[$0] },
+                labels: Array(b.labelIndex),
                 depthInstructions: (0..<count).map { i in
                     StackDepthInstruction(
                         opcode: b.columns.opcodes[i], oparg: b.columns.opargs[i],
@@ -533,7 +539,7 @@ private struct Assembler {
                 },
                 depthHandlers: Array(b.depthHandlers))
         }
-        scratch.give(&b)  // the nested code objects reuse the buffers
+        scratch.give(consume b)  // the nested code objects reuse the buffers
 
         // Tables and constants.
         template.code.value = .bytes(code)
@@ -560,6 +566,13 @@ private struct Assembler {
         template.consts.value = .tuple(consts)
         return (template, layout)
     }
+}
+
+/// Makes `array` hold at least `count` elements, appending copies of `value`, and keeps every element it has:
+/// for columns reused from one code object to the next whose slots are written before they are read.
+@inline(__always)
+private func grow<T>(_ array: inout [T], _ value: T, toAtLeast count: Int) {
+    if array.count < count { array.append(contentsOf: repeatElement(value, count: count - array.count)) }
 }
 
 /// Names to indices by their UTF-8 bytes, as the lifter's strings have them: a linear scan for

@@ -321,8 +321,9 @@ final class StackDepthTraits: Sendable {
         var effectRules = [EffectRule](repeating: .table, count: 256)
         for (name, rule) in rules { effectRules[byte(name)] = rule }
         self.effectRules = effectRules
-        tableEffects = (0..<256).map { table[UInt8($0)]?.stackEffect }
-        constantEffects = (0..<256).map { byte -> (fallThrough: Int, jump: Int)? in
+        let tableEffects = (0..<256).map { table[UInt8($0)]?.stackEffect }
+        self.tableEffects = tableEffects
+        let constantEffects = (0..<256).map { byte -> (fallThrough: Int, jump: Int)? in
             switch effectRules[byte] {
             case .fixed(let fallThrough, let jump): return (fallThrough, jump)
             case .table, .shifted:
@@ -332,14 +333,81 @@ final class StackDepthTraits: Sendable {
                 return Self.effects(rule: effectRules[byte], effect: effect, oparg: 0)
             }
         }
-        endsPath = flags(ends)
+        self.constantEffects = constantEffects
+        let endsPath = flags(ends)
+        self.endsPath = endsPath
         noFallThrough = flags(ends + alsoNoFallThrough)
         walksDeadCode = !alsoNoFallThrough.isEmpty
-        jumpNotWalked = flags(notWalked)
+        let jumpNotWalked = flags(notWalked)
+        self.jumpNotWalked = jumpNotWalked
         var peak = [Int](repeating: 0, count: 256)
         for (name, extra) in peaks { peak[byte(name)] = extra }
         self.peak = peak
+        walkSteps = (0..<256).map { byte in
+            let constant = constantEffects[byte].map { effect in
+                (StackDepthComputation.clamp(effect.fallThrough), StackDepthComputation.clamp(effect.jump))
+            }
+            var linear: (fallThrough: WalkStep.Term, jump: WalkStep.Term)? = nil
+            if constant == nil, case .table = effectRules[byte], let effect = tableEffects[byte],
+                let fallThrough = WalkStep.Term(effect.fallThrough), let jump = WalkStep.Term(effect.jump)
+            {
+                linear = (fallThrough, jump)
+            }
+            return WalkStep(
+                fallThrough: constant?.0 ?? 0, jump: constant?.1 ?? 0, constant: constant != nil,
+                linear: linear != nil, fallThroughTerm: linear?.fallThrough ?? .zero, jumpTerm: linear?.jump ?? .zero,
+                endsPath: endsPath[byte], jumpNotWalked: jumpNotWalked[byte], peak: peak[byte])
+        }
     }
+
+    /// What the worklist needs of one opcode, in one table row (one load per instruction instead of one per table).
+    struct WalkStep {
+        /// A formula of one field and no cases (`BUILD_TUPLE`, `CALL`, 3.11+ `LOAD_GLOBAL`, …):
+        /// `base + coefficient · ((oparg >> shift) & mask)`, the mask -1 where the formula has none. Evaluated
+        /// inline, where ``StackEffectFormula/evaluate(oparg:)`` walks its arrays.
+        struct Term {
+            var base: Int
+            var coefficient: Int
+            var shift: Int
+            var mask: Int
+
+            static let zero = Term(base: 0, coefficient: 0, shift: 0, mask: 0)
+
+            init(base: Int, coefficient: Int, shift: Int, mask: Int) {
+                self.base = base
+                self.coefficient = coefficient
+                self.shift = shift
+                self.mask = mask
+            }
+
+            /// The term of `formula`, nil unless it has exactly one field and no cases.
+            init?(_ formula: StackEffectFormula) {
+                guard formula.cases.isEmpty, formula.fields.count == 1 else { return nil }
+                let field = formula.fields[0]
+                self.init(base: formula.base, coefficient: field.coefficient, shift: field.shift, mask: field.mask ?? -1)
+            }
+
+            /// `StackEffectFormula.evaluate(oparg:)` of the formula, in the same wrapping arithmetic.
+            @inline(__always)
+            func value(_ oparg: Int) -> Int { base &+ coefficient &* ((oparg >> shift) & mask) }
+        }
+
+        /// The clamped effects, when ``constant``.
+        var fallThrough: Int
+        var jump: Int
+        /// The effects do not depend on the oparg (otherwise ``effects(opcode:oparg:)`` computes them).
+        var constant: Bool
+        /// The effects are the opcode table's (rule ``EffectRule/table``), each one ``Term``.
+        var linear: Bool
+        var fallThroughTerm: Term
+        var jumpTerm: Term
+        var endsPath: Bool
+        var jumpNotWalked: Bool
+        var peak: Int
+    }
+
+    /// Per opcode: ``constantEffects`` (clamped), ``endsPath``, ``jumpNotWalked`` and ``peak`` together.
+    let walkSteps: [WalkStep]
 
     /// The effect along the fall-through and along the jump, or nil where the release defines none.
     @inline(__always)
@@ -374,6 +442,9 @@ struct StackDepthColumns {
     var opargs: [Int] = []
     var jumpTargets: [Int] = []
     var handlers: [Int] = []
+    /// The number of instructions: the first `count` slots of each array (the assembler's arrays are reused from
+    /// one code object to the next and may be longer).
+    var count = 0
 
     init() {}
 
@@ -382,9 +453,8 @@ struct StackDepthColumns {
         opargs = instructions.map(\.oparg)
         jumpTargets = instructions.map { $0.jumpTarget ?? Self.none }
         handlers = instructions.map { $0.handler ?? Self.none }
+        count = instructions.count
     }
-
-    var count: Int { opcodes.count }
 }
 
 /// The working arrays of ``StackDepthComputation``, kept between runs so that their memory is reused.
@@ -446,7 +516,10 @@ private struct StackDepthComputation {
         opargs = columns.opargs
         jumpTargets = columns.jumpTargets
         handlerIndices = columns.handlers
-        count = columns.count
+        // Never more than any array holds (each index below `count` is read from each of them).
+        count = min(
+            columns.count, columns.opcodes.count, columns.opargs.count, columns.jumpTargets.count,
+            columns.handlers.count)
         self.handlers = handlers
         entryDepth = flags & StackDepthTraits.generatorFlags != 0 ? traits.generatorEntryDepth : 0
         leader = taken(&storage.leader)
@@ -506,40 +579,65 @@ private struct StackDepthComputation {
     /// Splits the instructions into blocks (leaders: the entry, jump and handler targets, the instruction after a
     /// jump or an opcode without fall-through) and reports every jump or handler that leads nowhere.
     mutating func findBlocks() {
+        // The working arrays are moved into locals while they are written (`report` mutates `self`: written as
+        // properties, each store would check the array's uniqueness again) and moved back at the end.
+        var leader = taken(&self.leader)
+        defer { self.leader = leader }
         refill(&leader, false, count: count + 1)
         leader[0] = true
-        for index in 0..<count {
-            let target = jumpTargets[index]
-            if target != StackDepthColumns.none {
-                if let valid = validTarget(index) {
-                    leader[valid] = true
-                } else {
-                    report(.jumpOutOfRange(target: target), at: index)
+        let jumpTargets = self.jumpTargets
+        let handlerIndices = self.handlerIndices
+        let opcodes = self.opcodes
+        let noFallThrough = traits.noFallThrough
+        let count = self.count
+        // Written through a buffer: every index stored to is checked against `count` (the buffer holds count + 1).
+        leader.withUnsafeMutableBufferPointer { leader in
+            for index in 0..<count {
+                let target = jumpTargets[index]
+                if target != StackDepthColumns.none {
+                    if target >= 0, target < count {
+                        leader[target] = true
+                    } else {
+                        report(.jumpOutOfRange(target: target), at: index)
+                    }
+                    leader[index + 1] = true
                 }
-                leader[index + 1] = true
-            }
-            if traits.noFallThrough[Int(opcodes[index])] { leader[index + 1] = true }
-            let h = handlerIndices[index]
-            if h != StackDepthColumns.none {
-                if let (target, _) = handlerEdge(index) {
-                    leader[target] = true
-                } else if h < 0 || h >= handlers.count {
-                    report(.jumpOutOfRange(target: -1), at: index)
-                } else if handlers[h].depth < 0 {
-                    report(.underflow(depth: handlers[h].depth), at: index)
-                } else {
-                    report(.jumpOutOfRange(target: handlers[h].target), at: index)
+                if noFallThrough[Int(opcodes[index])] { leader[index + 1] = true }
+                let h = handlerIndices[index]
+                if h != StackDepthColumns.none {
+                    if let (target, _) = handlerEdge(index) {
+                        leader[target] = true
+                    } else if h < 0 || h >= handlers.count {
+                        report(.jumpOutOfRange(target: -1), at: index)
+                    } else if handlers[h].depth < 0 {
+                        report(.underflow(depth: handlers[h].depth), at: index)
+                    } else {
+                        report(.jumpOutOfRange(target: handlers[h].target), at: index)
+                    }
                 }
             }
         }
+        var blockAt = taken(&self.blockAt)
+        var blockStarts = taken(&self.blockStarts)
         refill(&blockAt, -1, count: count)
         clear(&blockStarts)
-        for index in 0..<count where leader[index] {
-            blockAt[index] = Int32(blockStarts.count)
-            blockStarts.append(index)
+        var blocks = 0
+        for index in 0..<count where leader[index] { blocks += 1 }
+        blockStarts.reserveCapacity(blocks + 1)
+        // Sized first, then written through buffers (no uniqueness or capacity check per block).
+        blockStarts.append(contentsOf: repeatElement(count, count: blocks + 1))
+        blockAt.withUnsafeMutableBufferPointer { blockAt in
+            blockStarts.withUnsafeMutableBufferPointer { blockStarts in
+                var block = 0
+                for index in 0..<count where leader[index] {
+                    blockAt[index] = Int32(block)
+                    blockStarts[block] = index
+                    block += 1
+                }
+            }
         }
-        blockStarts.append(count)
-        let blocks = blockStarts.count - 1
+        self.blockAt = blockAt
+        self.blockStarts = blockStarts
         refill(&startDepth, Int.min, count: blocks)
         refill(&walks, 0, count: blocks)
         refill(&queued, false, count: blocks)
@@ -573,7 +671,10 @@ private struct StackDepthComputation {
     }
 
     @inline(__always)
-    func clamp(_ value: Int) -> Int { min(max(value, -Self.depthLimit), Self.depthLimit) }
+    func clamp(_ value: Int) -> Int { Self.clamp(value) }
+
+    @inline(__always)
+    static func clamp(_ value: Int) -> Int { min(max(value, -depthLimit), depthLimit) }
 
     /// Counts one more walk of `block`, now reached with `depth`; past the limit the code is marked unbounded, the
     /// block is reported as a merge point reached with two depths (whatever the release guarantees: the depth grows
@@ -609,6 +710,15 @@ private struct StackDepthComputation {
         clear(&pending)
         defer { self.pending = pending }
         enqueue(0, depth: entryDepth, into: &pending)
+        // Read-only tables as locals (not reloaded through `self` and `traits` around each `enqueue`), and one
+        // table row per opcode for its constant effects and flags.
+        let opcodes = self.opcodes
+        let opargs = self.opargs
+        let jumpTargets = self.jumpTargets
+        let handlerIndices = self.handlerIndices
+        let blockStarts = self.blockStarts
+        let steps = traits.walkSteps
+        let count = self.count
         while let block = pending.popLast(), !unbounded {
             queued[block] = false
             var depth = startDepth[block]
@@ -621,17 +731,30 @@ private struct StackDepthComputation {
                 if handler != pushedHandler {
                     pushedHandler = handler
                     if let (target, start) = handlerEdge(index) {
-                        enqueue(target, depth: count(start), into: &pending)
+                        enqueue(target, depth: self.count(start), into: &pending)
                     }
                 }
-                let (fallThrough, jump) = effects(index)
-                countPeak(index, at: depth)
                 let opcode = Int(opcodes[index])
-                if let target = validTarget(index), !traits.jumpNotWalked[opcode] {
-                    enqueue(target, depth: count(clamp(depth + jump)), into: &pending)
+                let step = steps[opcode]
+                let fallThrough: Int
+                let jump: Int
+                if step.constant {
+                    (fallThrough, jump) = (step.fallThrough, step.jump)
+                } else if step.linear {
+                    let oparg = opargs[index]
+                    (fallThrough, jump) = (
+                        clamp(step.fallThroughTerm.value(oparg)), clamp(step.jumpTerm.value(oparg))
+                    )
+                } else {
+                    (fallThrough, jump) = effects(index)
                 }
-                depth = count(clamp(depth + fallThrough))
-                if traits.endsPath[opcode] {
+                if step.peak > 0 { _ = self.count(depth + step.peak) }
+                let target = jumpTargets[index]
+                if target >= 0, target < count, !step.jumpNotWalked {
+                    enqueue(target, depth: self.count(clamp(depth + jump)), into: &pending)
+                }
+                depth = self.count(clamp(depth + fallThrough))
+                if step.endsPath {
                     fallsThrough = false
                     break
                 }
