@@ -295,10 +295,7 @@ private struct Assembler {
         swap(&b.positions, &positions)
         // Refilled in place up to `count` only, and never cut (see the columns above).
         var jumpTargets = taken(&b.columns.jumpTargets)
-        grow(&jumpTargets, none, toAtLeast: count)
-        jumpTargets.withUnsafeMutableBufferPointer {
-            UnsafeMutableBufferPointer(rebasing: $0[..<count]).update(repeating: none)
-        }
+        refillPrefix(&jumpTargets, none, count: count)
         swap(&b.columns.jumpTargets, &jumpTargets)
         if let k = b.openBlocks.last { throw fail(.marker("try block \(blocks[k].id) does not end"), at: elementCount) }
         for (s, label) in b.pendingJumps {
@@ -566,13 +563,6 @@ private struct Assembler {
         template.consts.value = .tuple(consts)
         return (template, layout)
     }
-}
-
-/// Makes `array` hold at least `count` elements, appending copies of `value`, and keeps every element it has:
-/// for columns reused from one code object to the next whose slots are written before they are read.
-@inline(__always)
-private func grow<T>(_ array: inout [T], _ value: T, toAtLeast count: Int) {
-    if array.count < count { array.append(contentsOf: repeatElement(value, count: count - array.count)) }
 }
 
 /// Names to indices by their UTF-8 bytes, as the lifter's strings have them: a linear scan for

@@ -242,10 +242,7 @@ public struct Disassembler: Sendable {
 
         /// Makes the first `count` entries of `table` zero, growing it if needed; returns `count`.
         static func reset<T: FixedWidthInteger>(_ table: inout [T], count: Int) -> Int {
-            if table.count < count { table.append(contentsOf: repeatElement(0, count: count - table.count)) }
-            table.withUnsafeMutableBufferPointer { b in
-                if let base = b.baseAddress { base.update(repeating: 0, count: count) }
-            }
+            refillPrefix(&table, 0, count: count)
             return count
         }
 

@@ -22,5 +22,20 @@ func clear<T>(_ array: inout [T]) {
 func refill<T>(_ array: inout [T], _ value: T, count: Int) {
     if array.count > count { array.removeLast(array.count - count) }
     array.withUnsafeMutableBufferPointer { $0.update(repeating: value) }
+    grow(&array, value, toAtLeast: count)
+}
+
+/// Makes the first `count` elements of `array` copies of `value`, growing it if needed and keeping (not cutting)
+/// any beyond: for columns reused from one code object to the next that are read only below `count`.
+@inline(__always)
+func refillPrefix<T>(_ array: inout [T], _ value: T, count: Int) {
+    grow(&array, value, toAtLeast: count)
+    array.withUnsafeMutableBufferPointer { UnsafeMutableBufferPointer(rebasing: $0[..<count]).update(repeating: value) }
+}
+
+/// Makes `array` hold at least `count` elements, appending copies of `value`, and keeps every element it has:
+/// for columns reused from one code object to the next whose slots are written before they are read.
+@inline(__always)
+func grow<T>(_ array: inout [T], _ value: T, toAtLeast count: Int) {
     if array.count < count { array.append(contentsOf: repeatElement(value, count: count - array.count)) }
 }
