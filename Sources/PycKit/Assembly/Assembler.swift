@@ -593,15 +593,16 @@ struct NameTable {
 
     static func keys(_ tuple: PyObject) -> [[UInt8]?] { (tuple.value.items ?? []).map { key($0) } }
 
+    /// FNV-1a of a name's bytes, folded (also ``LiftNames``'s hash).
     @inline(__always)
-    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return Int(truncatingIfNeeded: h ^ (h >> 29))
     }
 
     @inline(__always)
-    private static func equal(_ key: [UInt8], _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    static func equal(_ key: [UInt8], _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard key.count == bytes.count else { return false }
         return key.withUnsafeBufferPointer { k in
             for i in 0..<k.count where k[i] != bytes[i] { return false }

@@ -85,25 +85,15 @@ struct LiftNames {
         }
     }
 
-    /// FNV-1a of the bytes, folded.
+    /// The assembler's name hash (``NameTable/hash(_:)``).
     @inline(__always)
-    private static func hash(_ key: [UInt8]) -> Int {
-        key.withUnsafeBufferPointer { bytes in
-            var h: UInt64 = 0xcbf2_9ce4_8422_2325
-            for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-            return Int(truncatingIfNeeded: h ^ (h >> 29))
-        }
-    }
+    private static func hash(_ key: [UInt8]) -> Int { key.withUnsafeBufferPointer { NameTable.hash($0) } }
 
     @inline(__always)
     private static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        return a.withUnsafeBufferPointer { x in
-            b.withUnsafeBufferPointer { y in
-                if x.baseAddress == y.baseAddress { return true }  // the same buffer (a marshal back-reference)
-                for i in 0..<x.count where x[i] != y[i] { return false }
-                return true
-            }
+        b.withUnsafeBufferPointer { y in
+            // The same buffer (a marshal back-reference) is equal without reading it.
+            a.withUnsafeBufferPointer { $0.baseAddress == y.baseAddress } || NameTable.equal(a, y)
         }
     }
 }
