@@ -872,11 +872,11 @@ private struct StackDepthComputation {
             // A block reached below 0 is reached only through an underflow, reported where it happened.
             var depth = max(0, startDepth[block])
             for index in blockStarts[block]..<blockStarts[block + 1] {
-                guard traits.effects(opcode: opcodes[index], oparg: opargs[index]) != nil else {
+                guard let effect = traits.effects(opcode: opcodes[index], oparg: opargs[index]) else {
                     report(.unknownStackEffect, at: index)
                     continue
                 }
-                let (fallThrough, jump) = effects(index)
+                let (fallThrough, jump) = (clamp(effect.fallThrough), clamp(effect.jump))
                 let h = handlerIndices[index]
                 if h >= 0, h < handlers.count, handlers[h].depth > depth {
                     report(.handlerDepthTooDeep(handlerDepth: handlers[h].depth, stackDepth: depth), at: index)
