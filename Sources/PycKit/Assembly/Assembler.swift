@@ -75,6 +75,17 @@ final class AssemblyScratch {
     }
 
     func give(_ b: consuming Buffers) { buffers = b }
+
+    /// The argument encoder's name maps (moved out and back like the buffers).
+    private var nameSlots = ArgumentEncoder.Slots()
+
+    func takeNameSlots() -> ArgumentEncoder.Slots {
+        var s = ArgumentEncoder.Slots()
+        swap(&s, &nameSlots)
+        return s
+    }
+
+    func giveNameSlots(_ s: consuming ArgumentEncoder.Slots) { nameSlots = s }
 }
 
 /// What an assembly run computed, and where a remembered floor won over the computed value.
@@ -148,16 +159,15 @@ private struct Assembler {
         var movedTemplate = CodeObject()
         swap(&movedTemplate, &bytecode.template)
         let source = consume movedTemplate
-        var resolver = ArgumentEncoder(
-            version: version, constantCount: bytecode.constants.count, lifted: bytecode.liftedTables)
         let none = StackDepthColumns.none
 
         // Pass 1: instructions (one column per field), labels, blocks, line markers.
         var b = scratch.take()
-        // The elements are moved out one by one (each slot left holding a payload-free marker), so
-        // that an element is freed right after it is read instead of being copied here and freed
-        // with the bytecode. When the caller keeps a reference, the first write copies the array.
-        var elementList = taken(&bytecode.elements)
+        var resolver = ArgumentEncoder(
+            version: version, constantCount: bytecode.constants.count, lifted: bytecode.liftedTables,
+            slots: scratch.takeNameSlots())
+        // (Elements are plain values: reading one copies its bytes, freeing the list releases nothing.)
+        let elementList = taken(&bytecode.elements)
         let elementCount = elementList.count
         // The per-instruction columns, moved out of the scratch buffers and sized for every element
         // to be an instruction, are written through unsafe buffers (no uniqueness or capacity check
@@ -183,11 +193,11 @@ private struct Assembler {
         refill(&b.blockIndexById, -1, count: bytecode.nextBlock)
         var currentBlock = none
         var lineMarkers: [(instruction: Int, line: Int)] = []
-        /// Instructions with `setLinesAtOpcode` (2.7–3.9, rare), with those lines.
-        var linesAtOpcode: [(instruction: Int, lines: [Int])] = []
+        /// `lineAtOpcode` markers (2.7–3.9, rare): the instruction they belong to, the line.
+        var linesAtOpcode: [(instruction: Int, line: Int)] = []
         let usesMarkers: Bool
         if case .lnotab = format { usesMarkers = true } else { usesMarkers = false }
-        try elementList.withUnsafeMutableBufferPointer { (elements) throws(BytecodeError) in
+        try elementList.withUnsafeBufferPointer { (elements) throws(BytecodeError) in
             try elementIndex.withUnsafeMutableBufferPointer { (elementIndexOut) throws(BytecodeError) in
                 try opcodes.withUnsafeMutableBufferPointer { (opcodesOut) throws(BytecodeError) in
                     try opargs.withUnsafeMutableBufferPointer { (opargsOut) throws(BytecodeError) in
@@ -195,10 +205,7 @@ private struct Assembler {
                             try prefixes.withUnsafeMutableBufferPointer { (prefixesOut) throws(BytecodeError) in
                                 try positions.withUnsafeMutableBufferPointer { (positionsOut) throws(BytecodeError) in
                                     for e in elements.indices {
-                                        let slot = elements.baseAddress.unsafelyUnwrapped + e  // e < count
-                                        let element = slot.move()
-                                        slot.initialize(to: .setLine(0))
-                                        switch consume element {
+                                        switch elements[e] {
                                         case .instruction(let ins):
                                             let opcode = ins.opcode
                                             guard known[Int(opcode)], opcode != traits.extendedArg else {
@@ -220,9 +227,6 @@ private struct Assembler {
                                                     ins.argument, opcode: opcode, at: e, in: source)
                                                 prefixesOut[i] = max(
                                                     ins.extendedArgFloor, version.extendedArgCount(for: value))
-                                            }
-                                            if !ins.setLinesAtOpcode.isEmpty {
-                                                linesAtOpcode.append((i, ins.setLinesAtOpcode))
                                             }
                                             elementIndexOut[i] = e
                                             opcodesOut[i] = opcode
@@ -246,6 +250,11 @@ private struct Assembler {
                                                 throw fail(.marker("setLine markers exist only up to 3.9"), at: e)
                                             }
                                             lineMarkers.append((count, line))
+                                        case .lineAtOpcode(let line):
+                                            guard usesMarkers else {
+                                                throw fail(.marker("setLine markers exist only up to 3.9"), at: e)
+                                            }
+                                            linesAtOpcode.append((count, line))
                                         case .tryBegin(let block):
                                             guard version.hasExceptionTable else {
                                                 throw fail(.marker("try blocks exist only from 3.11"), at: e)
@@ -298,6 +307,9 @@ private struct Assembler {
         refillPrefix(&jumpTargets, none, count: count)
         swap(&b.columns.jumpTargets, &jumpTargets)
         if let k = b.openBlocks.last { throw fail(.marker("try block \(blocks[k].id) does not end"), at: elementCount) }
+        if let last = linesAtOpcode.last, last.instruction == count {
+            throw fail(.marker("lineAtOpcode marker not followed by an instruction"), at: elementCount)
+        }
         for (s, label) in b.pendingJumps {
             guard label.id >= 0, label.id < b.labelIndex.count, case let target = b.labelIndex[label.id], target >= 0
             else {
@@ -445,12 +457,10 @@ private struct Assembler {
                         line = l
                         entries.append(LnotabEntry(offset: b.offsets[i], line: l))
                     }
-                    if a < linesAtOpcode.count && linesAtOpcode[a].instruction == i {
+                    while a < linesAtOpcode.count && linesAtOpcode[a].instruction == i {
                         let prefixBytes = b.prefixes[i] * (wordcode ? 2 : 3)
-                        for l in linesAtOpcode[a].lines {
-                            line = l
-                            entries.append(LnotabEntry(offset: b.offsets[i] + prefixBytes, line: l))
-                        }
+                        line = linesAtOpcode[a].line
+                        entries.append(LnotabEntry(offset: b.offsets[i] + prefixBytes, line: line))
                         a += 1
                     }
                 }
@@ -536,11 +546,12 @@ private struct Assembler {
                 },
                 depthHandlers: Array(b.depthHandlers))
         }
+        resolver.store(into: &template)
+        scratch.giveNameSlots(resolver.takeSlots())
         scratch.give(consume b)  // the nested code objects reuse the buffers
 
         // Tables and constants.
         template.code.value = .bytes(code)
-        resolver.store(into: &template)
         var consts: [PyObject] = []
         var constants = taken(&bytecode.constants)
         consts.reserveCapacity(constants.count)
@@ -565,263 +576,121 @@ private struct Assembler {
     }
 }
 
-/// Names to indices by their UTF-8 bytes, as the lifter's strings have them: a linear scan for
-/// small tables, an open-addressing hash table built on first use beyond. No `String` is made
-/// from the table, and a name matches only its own bytes (as in CPython, which compares code points).
-struct NameTable {
-    /// The UTF-8 bytes of each slot's name; nil for a slot no name resolves to.
-    private var keys: [[UInt8]?]
-    /// Hash slots holding index + 1 (0: empty); empty until first needed.
-    private var slots: [Int32] = []
-    /// Added to every index (free variables after cell variables, ≤3.10).
-    let base: Int
-    static let linearLimit = 8
-
-    init(_ keys: [[UInt8]?], base: Int = 0) {
-        self.keys = keys
-        self.base = base
-    }
-
-    /// The key of a name object: the UTF-8 bytes of its text as the lifter decodes it (`PyValue.text`).
-    static func key(_ object: PyObject) -> [UInt8] {
-        switch object.value {
-        case .str(let s): return s.isASCII ? s.utf8 : Array(s.string.utf8)
-        case .bytes(let b): return b.allSatisfy({ $0 < 0x80 }) ? b : Array(String(decoding: b, as: UTF8.self).utf8)
-        default: return []
-        }
-    }
-
-    static func keys(_ tuple: PyObject) -> [[UInt8]?] { (tuple.value.items ?? []).map { key($0) } }
-
-    /// FNV-1a of a name's bytes, folded (also ``LiftNames``'s hash).
-    @inline(__always)
-    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return Int(truncatingIfNeeded: h ^ (h >> 29))
-    }
-
-    @inline(__always)
-    static func equal(_ key: [UInt8], _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard key.count == bytes.count else { return false }
-        return key.withUnsafeBufferPointer { k in
-            for i in 0..<k.count where k[i] != bytes[i] { return false }
-            return true
-        }
-    }
-
-    private mutating func buildSlots() {
-        var size = 16
-        while size < 2 * keys.count { size *= 2 }
-        slots = [Int32](repeating: 0, count: size)
-        for i in keys.indices { insert(i) }
-    }
-
-    /// Enters slot `i` unless an earlier slot has the same name.
-    private mutating func insert(_ i: Int) {
-        guard let key = keys[i] else { return }
-        let mask = slots.count - 1
-        key.withUnsafeBufferPointer { k in
-            var h = Self.hash(k) & mask
-            while slots[h] != 0 {
-                if let other = keys[Int(slots[h]) - 1], Self.equal(other, k) { return }
-                h = (h + 1) & mask
-            }
-            slots[h] = Int32(i + 1)
-        }
-    }
-
-    private func find(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-        if slots.isEmpty {
-            for i in keys.indices {
-                if let key = keys[i], Self.equal(key, bytes) { return i }
-            }
-            return nil
-        }
-        let mask = slots.count - 1
-        var h = Self.hash(bytes) & mask
-        while slots[h] != 0 {
-            let i = Int(slots[h]) - 1
-            if let key = keys[i], Self.equal(key, bytes) { return i }
-            h = (h + 1) & mask
-        }
-        return nil
-    }
-
-    mutating func lookup(_ name: String) -> Int? {
-        if slots.isEmpty && keys.count > Self.linearLimit { buildSlots() }
-        let found =
-            name.utf8.withContiguousStorageIfAvailable { find($0) }
-            ?? Array(name.utf8).withUnsafeBufferPointer { find($0) }
-        return found.map { $0 + base }
-    }
-
-    mutating func append(_ name: String) -> Int {
-        keys.append(Array(name.utf8))
-        if slots.count >= 2 * keys.count {
-            insert(keys.count - 1)
-        } else if !slots.isEmpty {
-            buildSlots()
-        }
-        return keys.count - 1 + base
-    }
-}
-
-/// The slots of a lifted name table by the identity of the strings the lifter made for them: a
-/// string with the same representation (for a heap string, the same storage object; a small
-/// string holds its bytes inline) has the same UTF-8 bytes, so it resolves to the slot the byte
-/// lookup of ``NameTable`` would find, as long as the table is the one lifted. Only slots that
-/// resolve back to themselves are entered; any other string falls back to the byte lookup.
-struct LiftedIndex {
-    /// A string's two words, as stored.
-    struct Bits: Equatable {
-        var low: UInt64
-        var high: UInt64
-
-        @inline(__always)
-        init(_ s: String) { (low, high) = unsafeBitCast(s, to: (UInt64, UInt64).self) }
-    }
-
-    /// The lifted texts and whether each resolves back to its slot.
-    private let texts: [String]
-    private let resolves: [Bool]
-    /// Hash buckets holding slot + 1 (0: empty); empty for small tables, which are scanned.
-    private var buckets: [Int32] = []
-    static let linearLimit = 12
-
-    /// The index of `table`, nil when there is none or `current` (the template's tuple) no longer
-    /// holds the very items it was lifted from.
-    init?(_ table: LiftedTable?, current: PyObject) {
-        guard MemoryLayout<String>.size == 16, let table, case .tuple(let items) = current.value,
-            items.count == table.items.count, table.texts.count == items.count, table.resolves.count == items.count,
-            items.withUnsafeBufferPointer({ a in
-                table.items.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress }
-            })
-        else { return nil }
-        texts = table.texts
-        resolves = table.resolves
-        if texts.count > Self.linearLimit {
-            var size = 32
-            while size < 2 * texts.count { size *= 2 }
-            buckets = [Int32](repeating: 0, count: size)
-            let mask = size - 1
-            for i in texts.indices where resolves[i] {
-                var h = Self.hash(Bits(texts[i])) & mask
-                while buckets[h] != 0 { h = (h + 1) & mask }
-                buckets[h] = Int32(truncatingIfNeeded: i + 1)
-            }
-        }
-    }
-
-    @inline(__always)
-    private static func hash(_ b: Bits) -> Int {
-        let h = (b.low ^ (b.high &* 0x9E37_79B9_7F4A_7C15)) &* 0xBF58_476D_1CE4_E5B9
-        return Int(truncatingIfNeeded: h ^ (h >> 31))
-    }
-
-    /// The slot lifted with exactly this string, or nil.
-    func find(_ s: String) -> Int? {
-        let bits = Bits(s)
-        if buckets.isEmpty {
-            for i in texts.indices where resolves[i] && Bits(texts[i]) == bits { return i }
-            return nil
-        }
-        let mask = buckets.count - 1
-        var h = Self.hash(bits) & mask
-        while buckets[h] != 0 {
-            let i = Int(buckets[h]) - 1
-            if Bits(texts[i]) == bits { return i }
-            h = (h + 1) & mask
-        }
-        return nil
-    }
-}
-
 /// Resolves symbolic arguments to numbers against a code object's tables, appending new names.
-/// Each table is read from the template when an argument first needs it.
+/// Each table is read from the template when an argument first needs it, as a map from name
+/// number to slot (the lifted names of the slots when the table is the one lifted, else each
+/// slot's name looked up in the ``NamePool``).
 struct ArgumentEncoder {
+    /// The maps of one code object's tables, kept in the assembler's scratch between code objects.
+    struct Slots {
+        var names = NameSlots()
+        var locals = NameSlots()
+        var cells = NameSlots()
+        var frees = NameSlots()
+    }
+
     let version: PythonVersion
     let shapes: [ArgumentShape]
     let constantCount: Int
     var nameObjects: [PyObject] = []
-    private var names: NameTable? = nil
-    private var locals: NameTable? = nil
-    private var cells: NameTable? = nil
-    private var frees: NameTable? = nil
+    private var slots: Slots
+    private var haveNames = false
+    private var haveVariables = false
+    /// `co_names`' length, with the names added.
+    private var nameCount = 0
     var addedNames = false
-    /// The lifter's tables, and the indexes of their strings once checked against the template.
+    /// The lifter's tables.
     private let lifted: LiftedTables
-    private var liftedNames: LiftedIndex? = nil
-    private var liftedLocals: LiftedIndex? = nil
-    private var checkedLiftedNames = false
-    private var checkedLiftedLocals = false
 
     /// The tables are those of the template each ``encode(_:opcode:at:in:)`` call passes (always the
     /// same one: it is a parameter, not a stored copy, so that no code object is copied field by field).
-    init(version: PythonVersion, constantCount: Int, lifted: LiftedTables = LiftedTables()) {
+    init(version: PythonVersion, constantCount: Int, lifted: LiftedTables = LiftedTables(), slots: Slots) {
         self.version = version
         shapes = version.editingTraits.shapes
         self.constantCount = constantCount
         self.lifted = lifted
+        self.slots = slots
     }
 
     func fail(_ kind: BytecodeError.Kind, _ e: Int, _ template: CodeObject) -> BytecodeError {
         BytecodeError(kind, at: e, in: template.nameText)
     }
 
-    mutating func name(_ s: String, _ template: CodeObject) -> Int {
-        if !checkedLiftedNames {
-            liftedNames = LiftedIndex(lifted.names, current: template.names)
-            checkedLiftedNames = true
+    /// The maps, moved out (for the next code object; unique, so that it writes them in place).
+    mutating func takeSlots() -> Slots {
+        var out = Slots()
+        swap(&out, &slots)
+        return out
+    }
+
+    /// The names of a table's slots: as lifted when `tuple` is the lifted one, else looked up.
+    private static func names(_ tuple: PyObject, lifted: LiftedTable?) -> [Name] {
+        if let names = lifted?.names(ifLiftedFrom: tuple) { return names }
+        return (tuple.value.items ?? []).map { NameKey.name($0) }
+    }
+
+    mutating func name(_ s: Name, _ template: CodeObject) -> Int {
+        if !haveNames {
+            let names = Self.names(template.names, lifted: lifted.names)
+            slots.names.reset(capacity: names.count)
+            for (i, n) in names.enumerated() { slots.names.enter(n, slot: i) }
+            nameCount = names.count
+            haveNames = true
         }
-        if let i = liftedNames?.find(s) { return i }
-        if names == nil { names = NameTable(NameTable.keys(template.names)) }
-        if let i = names!.lookup(s) { return i }
+        if let i = slots.names.find(s) { return i }
         if !addedNames { nameObjects = template.names.value.items ?? [] }
-        nameObjects.append(version.newName(s))
+        nameObjects.append(version.newName(s.text))
         addedNames = true
-        return names!.append(s)
+        slots.names.enter(s, slot: nameCount)
+        nameCount += 1
+        return nameCount - 1
     }
 
     private mutating func buildVariableTables(_ template: CodeObject) {
         if version.usesLocalsPlus {
-            let plus = NameTable.keys(template.localsplusnames)
-            locals = NameTable(plus)
+            let plus = Self.names(template.localsplusnames, lifted: lifted.locals)
+            slots.locals.reset(capacity: plus.count)
+            slots.cells.reset(capacity: plus.count)
+            slots.frees.reset(capacity: plus.count)
             var kinds: [UInt8] = []
             if case .bytes(let k) = template.localspluskinds.value { kinds = k }
-            func isFree(_ i: Int) -> Bool { i < kinds.count && kinds[i] & 0x80 != 0 }
-            // Cells and free variables by name; the other slots match no name.
-            cells = NameTable(plus.indices.map { isFree($0) ? nil : plus[$0] })
-            frees = NameTable(plus.indices.map { isFree($0) ? plus[$0] : nil })
+            // Every slot is a local by name; cells and free variables by their kind.
+            for (i, n) in plus.enumerated() {
+                slots.locals.enter(n, slot: i)
+                if i < kinds.count && kinds[i] & 0x80 != 0 {
+                    slots.frees.enter(n, slot: i)
+                } else {
+                    slots.cells.enter(n, slot: i)
+                }
+            }
         } else {
-            locals = NameTable(NameTable.keys(template.varnames))
-            let c = NameTable.keys(template.cellvars)
-            cells = NameTable(c)
-            frees = NameTable(NameTable.keys(template.freevars), base: c.count)
+            let v = Self.names(template.varnames, lifted: lifted.locals)
+            let c = Self.names(template.cellvars, lifted: nil)
+            let f = Self.names(template.freevars, lifted: nil)
+            slots.locals.reset(capacity: v.count)
+            slots.cells.reset(capacity: c.count)
+            slots.frees.reset(capacity: f.count)
+            for (i, n) in v.enumerated() { slots.locals.enter(n, slot: i) }
+            for (i, n) in c.enumerated() { slots.cells.enter(n, slot: i) }
+            // Free variables are numbered after the cell variables.
+            for (i, n) in f.enumerated() { slots.frees.enter(n, slot: c.count + i) }
         }
+        haveVariables = true
     }
 
     private enum VariableTable { case locals, cells, frees }
 
     private mutating func variable(
-        _ table: VariableTable, _ n: String, at e: Int, _ template: CodeObject
+        _ table: VariableTable, _ n: Name, at e: Int, _ template: CodeObject
     ) throws(BytecodeError) -> Int {
-        if table == .locals {
-            if !checkedLiftedLocals {
-                liftedLocals = LiftedIndex(
-                    lifted.locals, current: version.usesLocalsPlus ? template.localsplusnames : template.varnames)
-                checkedLiftedLocals = true
-            }
-            if let i = liftedLocals?.find(n) { return i }
-        }
-        if locals == nil { buildVariableTables(template) }
+        if !haveVariables { buildVariableTables(template) }
         let found: Int?
         switch table {
-        case .locals: found = locals!.lookup(n)
-        case .cells: found = cells!.lookup(n)
-        case .frees: found = frees!.lookup(n)
+        case .locals: found = slots.locals.find(n)
+        case .cells: found = slots.cells.find(n)
+        case .frees: found = slots.frees.find(n)
         }
-        guard let i = found else { throw fail(.unknownVariable(n), e, template) }
+        guard let i = found else { throw fail(.unknownVariable(n.text), e, template) }
         return i
     }
 

@@ -38,9 +38,10 @@ extension Bytecode {
     }
 
     /// Inserts `instructions` so that they run just before the instruction at element `index`:
-    /// after the labels, line markers and try-block markers in front of it. So jumps to that
-    /// instruction run them first, they sit in its line entry and exception block, and every
-    /// instruction without a position takes the position of the instruction they precede.
+    /// after the labels, line markers and try-block markers in front of it (before its own
+    /// `lineAtOpcode` markers, which stay with it). So jumps to that instruction run them first,
+    /// they sit in its line entry and exception block, and every instruction without a position
+    /// takes the position of the instruction they precede.
     ///
     /// Throws `.wouldSeparate` where the interpreter needs the instruction next to the one
     /// before it (3.11+ `RESUME` after `YIELD_VALUE`, …) or directly at a jump's target (3.12+
@@ -75,7 +76,9 @@ extension Bytecode {
             if ins.position == .none { ins.position = target.position }
             return .instruction(ins)
         }
-        elements.insert(contentsOf: placed, at: index)
+        var at = index
+        while at > 0, case .lineAtOpcode = elements[at - 1] { at -= 1 }
+        elements.insert(contentsOf: placed, at: at)
     }
 
     /// Replaces the instruction at element `index`.
@@ -87,7 +90,7 @@ extension Bytecode {
     }
 
     /// Removes the instruction at element `index`; labels and markers stay (a label then names
-    /// the next instruction).
+    /// the next instruction; `lineAtOpcode` markers then belong to the next instruction).
     public mutating func removeInstruction(at index: Int) throws(BytecodeError) {
         guard instruction(at: index) != nil else {
             throw BytecodeError(.marker("element \(index) is not an instruction"), at: index, in: template.nameText)

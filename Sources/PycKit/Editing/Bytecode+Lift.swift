@@ -429,7 +429,7 @@ struct Lifter {
             version: version, constantCount: code.consts.value.items?.count ?? 0, interned: scratch.takeNames())
         var elements: [Bytecode.Element] = []
         elements.reserveCapacity(
-            folded.count + nextLabel + markers.count + blockStarts.count + blockEnds.count)
+            folded.count + nextLabel + markers.count + atOpcode.count + blockStarts.count + blockEnds.count)
         var (nextEnd, nextMarker, nextStart, nextAtOpcode) = (0, 0, 0, 0)
         // The per-instruction arrays are read through unsafe buffers (no bounds check per read).
         try folded.withUnsafeBufferPointer { (folded) throws(BytecodeError) in
@@ -451,9 +451,8 @@ struct Lifter {
                                 nextStart += 1
                             }
                             guard i < folded.count else { break }
-                            var linesAtOpcode: [Int] = []
                             while nextAtOpcode < atOpcode.count && atOpcode[nextAtOpcode].at == i {
-                                linesAtOpcode.append(atOpcode[nextAtOpcode].line)
+                                elements.append(.lineAtOpcode(atOpcode[nextAtOpcode].line))
                                 nextAtOpcode += 1
                             }
                             let f = folded[i]
@@ -467,8 +466,7 @@ struct Lifter {
                                 .instruction(
                                     Bytecode.Instruction(
                                         opcode: f.opcode, argument: argument, position: positions[i],
-                                        extendedArgFloor: f.prefixes,
-                                        setLinesAtOpcode: linesAtOpcode)))
+                                        extendedArgFloor: f.prefixes)))
                         }
                     }
                 }
@@ -522,10 +520,10 @@ struct ArgumentDecoder {
     /// The file's names, so far.
     var interned: LiftNames
 
-    /// A table's texts, and whether each slot is the first with its name (and kind), so that the
+    /// A table's names, and whether each slot is the first with its name (and kind), so that the
     /// name resolves back to it.
     struct Table {
-        var texts: [String] = []
+        var names: [Name] = []
         var resolves: [Bool] = []
         /// Per slot: a free variable (cells of 3.11+ `co_localsplusnames`).
         var free: [Bool] = []
@@ -535,17 +533,17 @@ struct ArgumentDecoder {
         init() {}
 
         /// The table of the names in `tuple` (`free`: per slot, whether it is a free variable; the same
-        /// name may then occur once of each kind), their texts interned in `interned`.
+        /// name may then occur once of each kind), numbered in `interned`.
         init(_ tuple: PyObject, free: [Bool] = [], interned: inout LiftNames) {
             let items = tuple.value.items ?? []
             self.items = items
             self.free = free
-            texts.reserveCapacity(items.count)
+            names.reserveCapacity(items.count)
             resolves.reserveCapacity(items.count)
             interned.beginTable()
             for (i, o) in items.enumerated() {
                 let n = interned.number(o)
-                texts.append(interned.text(n))
+                names.append(interned.name(n))
                 resolves.append(interned.firstInTable(n, free: i < free.count && free[i]))
             }
         }
@@ -564,14 +562,8 @@ struct ArgumentDecoder {
     /// The names and locals tables decoded so far, moved out for the assembler.
     mutating func takeTables() -> LiftedTables {
         var tables = LiftedTables()
-        if haveNames {
-            tables.names = LiftedTable(
-                items: taken(&names.items), texts: taken(&names.texts), resolves: taken(&names.resolves))
-        }
-        if haveLocals {
-            tables.locals = LiftedTable(
-                items: taken(&locals.items), texts: taken(&locals.texts), resolves: taken(&locals.resolves))
-        }
+        if haveNames { tables.names = LiftedTable(items: taken(&names.items), names: taken(&names.names)) }
+        if haveLocals { tables.locals = LiftedTable(items: taken(&locals.items), names: taken(&locals.names)) }
         haveNames = false
         haveLocals = false
         return tables
@@ -615,27 +607,27 @@ struct ArgumentDecoder {
     }
 
     /// The name at slot `i` of `co_names` and whether it resolves back to that slot.
-    private mutating func name(_ i: Int, _ offset: Int, _ code: CodeObject) throws(BytecodeError) -> (String, Bool) {
+    private mutating func name(_ i: Int, _ offset: Int, _ code: CodeObject) throws(BytecodeError) -> (Name, Bool) {
         if !haveNames {
             names = Table(code.names, interned: &interned)
             haveNames = true
         }
-        guard i >= 0 && i < names.texts.count else {
+        guard i >= 0 && i < names.names.count else {
             throw fail(.indexOutOfRange(what: "name", index: i), offset, code)
         }
-        return (names.texts[i], names.resolves[i])
+        return (names.names[i], names.resolves[i])
     }
 
     /// The local at slot `i` and whether it resolves back to that slot.
-    private mutating func local(_ i: Int, _ offset: Int, _ code: CodeObject) throws(BytecodeError) -> (String, Bool) {
+    private mutating func local(_ i: Int, _ offset: Int, _ code: CodeObject) throws(BytecodeError) -> (Name, Bool) {
         if !haveLocals {
             locals = Table(usesLocalsPlus ? code.localsplusnames : code.varnames, interned: &interned)
             haveLocals = true
         }
-        guard i >= 0 && i < locals.texts.count else {
+        guard i >= 0 && i < locals.names.count else {
             throw fail(.indexOutOfRange(what: "local", index: i), offset, code)
         }
-        return (locals.texts[i], locals.resolves[i])
+        return (locals.names[i], locals.resolves[i])
     }
 
     mutating func decode(
@@ -674,11 +666,11 @@ struct ArgumentDecoder {
                 cells = cellTable(code)
                 haveCells = true
             }
-            guard value >= 0 && value < cells.texts.count else {
+            guard value >= 0 && value < cells.names.count else {
                 throw fail(.indexOutOfRange(what: "cell or free variable", index: value), offset, code)
             }
             if !cells.resolves[value] { return .int(value) }
-            return cells.free[value] ? .free(cells.texts[value]) : .cell(cells.texts[value])
+            return cells.free[value] ? .free(cells.names[value]) : .cell(cells.names[value])
         }
     }
 }

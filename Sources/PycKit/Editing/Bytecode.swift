@@ -45,6 +45,11 @@ public struct Bytecode: Sendable, Equatable {
         /// `SetLineno`). CPython writes such entries per statement, even when the line does not
         /// change, so they are kept as markers; from 3.10 each instruction's position decides.
         case setLine(Int)
+        /// 2.7–3.9: one `co_lnotab` entry at the next instruction's opcode, after its
+        /// `EXTENDED_ARG` prefixes (CPython's peephole optimizer leaves a few: 1 each in the 3.8
+        /// and 3.9 stdlib); written at the instruction's start when it ends up without prefixes.
+        /// It belongs to that instruction: the edit helpers keep the two together.
+        case lineAtOpcode(Int)
         /// 3.11+: the following instructions are covered by an exception-table entry.
         case tryBegin(TryBlock)
         /// 3.11+: the end of the instructions covered by the block with this id.
@@ -102,27 +107,22 @@ public struct Bytecode: Sendable, Equatable {
         /// The number of EXTENDED_ARG prefixes it had when lifted (0 for new instructions); the
         /// assembler writes at least this many.
         public var extendedArgFloor: Int
-        /// 2.7–3.9: `co_lnotab` entries at the opcode itself, after its EXTENDED_ARG prefixes
-        /// (CPython's peephole optimizer leaves a few: 1 each in the 3.8 and 3.9 stdlib). Written
-        /// at the instruction's start when it ends up without prefixes.
-        public var setLinesAtOpcode: [Int]
 
         public init(
-            opcode: UInt8, argument: Argument = .none, position: SourcePosition = .none, extendedArgFloor: Int = 0,
-            setLinesAtOpcode: [Int] = []
+            opcode: UInt8, argument: Argument = .none, position: SourcePosition = .none, extendedArgFloor: Int = 0
         ) {
             self.opcode = opcode
             self.argument = argument
             self.position = position
             self.extendedArgFloor = extendedArgFloor
-            self.setLinesAtOpcode = setLinesAtOpcode
         }
 
         public var description: String { "\(opcode) \(argument)" }
     }
 
     /// A symbolic instruction argument; ``PythonVersion/argumentShape(opcode:)`` says which
-    /// case each opcode takes.
+    /// case each opcode takes. (A plain value: names are ``Name``s, so that instructions are
+    /// copied and freed without reference counting.)
     public enum Argument: Sendable, Hashable, CustomStringConvertible {
         case none
         /// A plain integer; for opcodes with a symbolic argument, the raw argument (the lifter
@@ -132,20 +132,20 @@ public struct Bytecode: Sendable, Equatable {
         /// Index into ``Bytecode/constants``.
         case constant(Int)
         /// A name of `co_names` (added there when new).
-        case name(String)
+        case name(Name)
         /// 3.11+ `LOAD_GLOBAL`.
-        case global(String, pushNull: Bool)
+        case global(Name, pushNull: Bool)
         /// 3.12+ `LOAD_ATTR`.
-        case attribute(String, method: Bool)
+        case attribute(Name, method: Bool)
         /// 3.12+ `LOAD_SUPER_ATTR`.
-        case superAttribute(String, twoArguments: Bool, method: Bool)
-        case local(String)
+        case superAttribute(Name, twoArguments: Bool, method: Bool)
+        case local(Name)
         /// 3.13 two-local instructions (`LOAD_FAST_LOAD_FAST`, …).
-        case localPair(String, String)
+        case localPair(Name, Name)
         /// A cell variable (of this code object).
-        case cell(String)
+        case cell(Name)
         /// A free variable (from an enclosing scope).
-        case free(String)
+        case free(Name)
         /// `COMPARE_OP`'s argument as stored (3.12/3.13 pack the index with extra bits).
         case compare(Int)
         case label(Label)
@@ -155,11 +155,11 @@ public struct Bytecode: Sendable, Equatable {
             case .none: return ""
             case .int(let n): return String(n)
             case .constant(let i): return "const[\(i)]"
-            case .name(let s): return s
-            case .global(let s, let n): return n ? "NULL + \(s)" : s
-            case .attribute(let s, let m): return m ? "\(s) (method)" : s
+            case .name(let s): return s.text
+            case .global(let s, let n): return n ? "NULL + \(s)" : s.text
+            case .attribute(let s, let m): return m ? "\(s) (method)" : s.text
             case .superAttribute(let s, _, let m): return m ? "super.\(s) (method)" : "super.\(s)"
-            case .local(let s): return s
+            case .local(let s): return s.text
             case .localPair(let a, let b): return "\(a), \(b)"
             case .cell(let s): return "cell \(s)"
             case .free(let s): return "free \(s)"
@@ -193,13 +193,21 @@ struct LiftedTables: Sendable, Equatable {
     static func == (_: LiftedTables, _: LiftedTables) -> Bool { true }
 }
 
-/// One name table as lifted: the tuple's items, each slot's text, and whether the text resolves
-/// back to that slot (no earlier slot has the same UTF-8 bytes).
+/// One name table as lifted: the tuple's items and each slot's name.
 struct LiftedTable: Sendable {
     /// The tuple's items, kept so that their buffer's identity shows the table is unchanged.
     var items: [PyObject]
-    var texts: [String]
-    var resolves: [Bool]
+    var names: [Name]
+
+    /// The slots' names, if `tuple` still holds the very items they were lifted from.
+    func names(ifLiftedFrom tuple: PyObject) -> [Name]? {
+        guard case .tuple(let current) = tuple.value, current.count == items.count, names.count == items.count,
+            current.withUnsafeBufferPointer({ a in
+                items.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress }
+            })
+        else { return nil }
+        return names
+    }
 }
 
 /// Why code could not be lifted, assembled or edited, and where.

@@ -1,11 +1,11 @@
-/// The names the lifter hands out, interned per file: each distinct name (its UTF-8 bytes, as
-/// ``NameTable/key(_:)`` gives them) becomes one `String`, made once however many code objects
-/// use it, and gets a number, so that a table's repeated slots are found by number instead of by
-/// comparing bytes.
+/// The names the lifter hands out, numbered per file: each distinct name (its UTF-8 bytes, as
+/// ``NameKey/key(_:)`` gives them) is looked up in the process-wide ``NamePool`` once however many
+/// code objects of the file use it (no lock per table slot), and its number finds a table's
+/// repeated slots without comparing bytes.
 struct LiftNames {
-    /// Per name number: its UTF-8 bytes and its text.
+    /// Per name number: its UTF-8 bytes and its ``Name``.
     private var keys: [[UInt8]] = []
-    private var texts: [String] = []
+    private var names: [Name] = []
     /// Per name number: the last table (see ``beginTable()``) that had it as a variable that is not
     /// free, and as a free variable.
     private var lastTable: [Int] = []
@@ -25,7 +25,7 @@ struct LiftNames {
     /// The number of the name in `object` (a `str` or, in 2.7, `bytes`; anything else is the
     /// empty name, as `PyValue.text ?? ""` has it).
     mutating func number(_ object: PyObject) -> Int {
-        guard case .str(let s) = object.value, s.isASCII else { return number(key: NameTable.key(object)) }
+        guard case .str(let s) = object.value, s.isASCII else { return number(key: NameKey.key(object)) }
         let slot = Int(object.encoding.slot)
         if slot >= 0 && slot < bySlot.count {
             let hint = Int(bySlot[slot]) - 1
@@ -42,8 +42,8 @@ struct LiftNames {
     /// Slots beyond this are not remembered (a bound on the hint array's memory).
     private static let maxSlot = 1 << 20
 
-    /// The text of name `n`.
-    func text(_ n: Int) -> String { texts[n] }
+    /// Name `n`.
+    func name(_ n: Int) -> Name { names[n] }
 
     /// Whether name `n` (as a free variable or not) occurs for the first time in the current table.
     mutating func firstInTable(_ n: Int, free: Bool) -> Bool {
@@ -66,7 +66,7 @@ struct LiftNames {
         }
         let n = keys.count
         keys.append(key)
-        texts.append(String(decoding: key, as: UTF8.self))
+        names.append(NamePool.shared.intern(key))
         lastTable.append(0)
         lastTableFree.append(0)
         slots[slot] = Int32(truncatingIfNeeded: n + 1)
@@ -85,15 +85,15 @@ struct LiftNames {
         }
     }
 
-    /// The assembler's name hash (``NameTable/hash(_:)``).
+    /// The name pool's hash (``NameKey/hash(_:)``).
     @inline(__always)
-    private static func hash(_ key: [UInt8]) -> Int { key.withUnsafeBufferPointer { NameTable.hash($0) } }
+    private static func hash(_ key: [UInt8]) -> Int { key.withUnsafeBufferPointer { NameKey.hash($0) } }
 
     @inline(__always)
     private static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         b.withUnsafeBufferPointer { y in
             // The same buffer (a marshal back-reference) is equal without reading it.
-            a.withUnsafeBufferPointer { $0.baseAddress == y.baseAddress } || NameTable.equal(a, y)
+            a.withUnsafeBufferPointer { $0.baseAddress == y.baseAddress } || NameKey.equal(a, y)
         }
     }
 }

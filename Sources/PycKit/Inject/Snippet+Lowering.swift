@@ -96,7 +96,7 @@ extension Bytecode {
     func loadGlobal(_ name: String, pushNull: Bool) throws(BytecodeError) -> Instruction {
         let op = try make("LOAD_GLOBAL")
         let arg: Argument =
-            version.argumentShape(opcode: op.opcode) == .global ? .global(name, pushNull: pushNull) : .name(name)
+            version.argumentShape(opcode: op.opcode) == .global ? .global(Name(name), pushNull: pushNull) : .name(Name(name))
         return Instruction(opcode: op.opcode, argument: arg)
     }
 
@@ -104,7 +104,7 @@ extension Bytecode {
     func loadAttribute(_ name: String, method: Bool) throws(BytecodeError) -> Instruction {
         let op = try make("LOAD_ATTR")
         let arg: Argument =
-            version.argumentShape(opcode: op.opcode) == .attribute ? .attribute(name, method: method) : .name(name)
+            version.argumentShape(opcode: op.opcode) == .attribute ? .attribute(Name(name), method: method) : .name(Name(name))
         return Instruction(opcode: op.opcode, argument: arg)
     }
 
@@ -126,11 +126,11 @@ extension Bytecode {
         case .constant: break  // folded above
         case .name(let n, _):
             switch scope(of: n) {
-            case .cell: out.append(try make("LOAD_DEREF", .cell(n)))
-            case .free: out.append(try make("LOAD_DEREF", .free(n)))
-            case .local: out.append(try make(version.injectTraits.loadLocal, .local(n)))
+            case .cell: out.append(try make("LOAD_DEREF", .cell(Name(n))))
+            case .free: out.append(try make("LOAD_DEREF", .free(Name(n))))
+            case .local: out.append(try make(version.injectTraits.loadLocal, .local(Name(n))))
             case .global: out.append(try loadGlobal(n, pushNull: false))
-            case .name: out.append(try make("LOAD_NAME", .name(n)))
+            case .name: out.append(try make("LOAD_NAME", .name(Name(n))))
             }
         case .attribute(let base, let n, _):
             try lower(base, into: &out)
@@ -158,7 +158,7 @@ extension Bytecode {
             if traits.method == .attributeMethodBit {
                 out.append(try loadAttribute(n, method: true))
             } else {
-                out.append(try make("LOAD_METHOD", .name(n)))
+                out.append(try make("LOAD_METHOD", .name(Name(n))))
             }
             methodForm = true
         case .name(let n, _) where traits.globalPushesNull && scope(of: n) == .global:

@@ -32,6 +32,8 @@ extension Bytecode {
         var runHasExactTarget = false
         var runHasLabel = false
         var startsLine = false
+        /// `lineAtOpcode` markers before the next instruction: they stay directly in front of it.
+        var atOpcode: [Element] = []
         for element in elements {
             switch element {
             case .instruction(let ins):
@@ -49,6 +51,8 @@ extension Bytecode {
                 } else {
                     out.append(padding)
                 }
+                out.append(contentsOf: atOpcode)
+                atOpcode.removeAll(keepingCapacity: true)
                 out.append(element)
                 previous = ins.opcode
                 previousPosition = ins.position
@@ -59,6 +63,8 @@ extension Bytecode {
             case .setLine:
                 startsLine = true
                 out.append(element)
+            case .lineAtOpcode:
+                atOpcode.append(element)
             case .label(let l):
                 if exactTargets.contains(l.id) { runHasExactTarget = true }
                 runHasLabel = true
@@ -67,6 +73,7 @@ extension Bytecode {
                 out.append(element)
             }
         }
+        out.append(contentsOf: atOpcode)  // (none: the lifter puts them before an instruction)
         elements = out
         for i in constants.indices {
             if case .code(var nested, let encoding) = constants[i] {
