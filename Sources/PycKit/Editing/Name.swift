@@ -38,17 +38,46 @@ public struct Name: Hashable, Sendable, Comparable, ExpressibleByStringLiteral, 
 final class NamePool: @unchecked Sendable {
     static let shared = NamePool()
 
+    fileprivate struct State {
+        var keys: [[UInt8]] = []
+        /// Open-addressing hash slots holding a name number + 1 (0: empty).
+        var slots = [Int32](repeating: 0, count: 1024)
+    }
     private let lock = NSLock()
-    // Guarded by `lock`.
-    private var keys: [[UInt8]] = []
-    private var texts: [String] = []
-    /// Open-addressing hash slots holding a name number + 1 (0: empty).
-    private var slots = [Int32](repeating: 0, count: 1024)
+    /// Guarded by `lock`. (Behind a pointer, not a stored `var`: the lock already gives exclusive
+    /// access, and a class's stored property would be checked for it again at run time.)
+    private let state: UnsafeMutablePointer<State>
+
+    private init() {
+        state = .allocate(capacity: 1)
+        state.initialize(to: State())
+    }
 
     /// The name with these UTF-8 bytes.
     func intern(_ key: UnsafeBufferPointer<UInt8>) -> Name {
         lock.lock()
         defer { lock.unlock() }
+        return state.pointee.intern(key)
+    }
+
+    func intern(_ key: [UInt8]) -> Name { key.withUnsafeBufferPointer { intern($0) } }
+
+    func intern(_ text: String) -> Name {
+        var text = text
+        return text.withUTF8 { intern($0) }
+    }
+
+    func text(of name: Name) -> String { String(decoding: bytes(of: name), as: UTF8.self) }
+
+    func bytes(of name: Name) -> [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
+        return state.pointee.keys[Int(name.id)]
+    }
+}
+
+extension NamePool.State {
+    mutating func intern(_ key: UnsafeBufferPointer<UInt8>) -> Name {
         let mask = slots.count - 1
         var h = NameKey.hash(key) & mask
         while slots[h] != 0 {
@@ -59,35 +88,14 @@ final class NamePool: @unchecked Sendable {
         // (More than 2^31 distinct names would not fit a slot; no process meets that many.)
         precondition(keys.count < Int(Int32.max), "name pool full")
         let n = keys.count
-        let bytes = Array(key)
-        keys.append(bytes)
-        texts.append(String(decoding: bytes, as: UTF8.self))
+        keys.append(Array(key))
         slots[h] = Int32(n + 1)
         if 2 * keys.count > slots.count { rehash() }
         return Name(id: UInt32(n))
     }
 
-    func intern(_ key: [UInt8]) -> Name { key.withUnsafeBufferPointer { intern($0) } }
-
-    func intern(_ text: String) -> Name {
-        var text = text
-        return text.withUTF8 { intern($0) }
-    }
-
-    func text(of name: Name) -> String {
-        lock.lock()
-        defer { lock.unlock() }
-        return texts[Int(name.id)]
-    }
-
-    func bytes(of name: Name) -> [UInt8] {
-        lock.lock()
-        defer { lock.unlock() }
-        return keys[Int(name.id)]
-    }
-
-    /// Doubles the slots and enters every name again (under the lock).
-    private func rehash() {
+    /// Doubles the slots and enters every name again.
+    private mutating func rehash() {
         slots = [Int32](repeating: 0, count: 2 * slots.count)
         let mask = slots.count - 1
         for n in keys.indices {
