@@ -540,10 +540,10 @@ struct ArgumentDecoder {
             self.free = free
             names.reserveCapacity(items.count)
             resolves.reserveCapacity(items.count)
-            interned.beginTable()
+            interned.beginTable(capacity: items.count)
             for (i, o) in items.enumerated() {
-                let n = interned.number(o)
-                names.append(interned.name(n))
+                let n = interned.name(o)
+                names.append(n)
                 resolves.append(interned.firstInTable(n, free: i < free.count && free[i]))
             }
         }

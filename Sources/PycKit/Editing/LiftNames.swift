@@ -1,99 +1,63 @@
-/// The names the lifter hands out, numbered per file: each distinct name (its UTF-8 bytes, as
-/// ``NameKey/key(_:)`` gives them) is looked up in the process-wide ``NamePool`` once however many
-/// code objects of the file use it (no lock per table slot), and its number finds a table's
-/// repeated slots without comparing bytes.
+/// The lifter's view of the names of one file: each name object becomes a ``Name`` (its text's
+/// UTF-8 bytes, as ``NameKey/key(_:)`` gives them, looked up in the process-wide ``NamePool``),
+/// and each table's slots are told apart: whether a slot is the first of its table with its name.
 struct LiftNames {
-    /// Per name number: its UTF-8 bytes and its ``Name``.
-    private var keys: [[UInt8]] = []
-    private var names: [Name] = []
-    /// Per name number: the last table (see ``beginTable()``) that had it as a variable that is not
-    /// free, and as a free variable.
-    private var lastTable: [Int] = []
-    private var lastTableFree: [Int] = []
-    /// Hash slots holding a name number + 1 (0: empty); allocated at the first name, so that an empty
-    /// value (the lifter makes one per code object when it moves the names out) allocates nothing.
-    private var slots: [Int32] = []
-    private var table = 0
     /// Per marshal reference slot (``MarshalEncoding/slot``: the same slot is the same object of the
-    /// file), the number + 1 of the name last seen with it (0: none). A hint only, checked against the
-    /// name's bytes, so that an object from elsewhere cannot mislead it; it spares most names the hash.
-    private var bySlot: [Int32] = []
+    /// file): the UTF-8 buffer of the string last seen with it, and its name. A hint only, checked
+    /// by the identity of the buffer (held here, so that it cannot be freed and reused), so that an
+    /// object from elsewhere cannot mislead it; it spares most names the pool's lock and hash.
+    private var hintBytes: [[UInt8]] = []
+    private var hintNames: [Name] = []
+    /// The names of the current table so far (see ``beginTable(capacity:)``): as variables that are
+    /// not free, and as free variables.
+    private var seen = NameSlots()
+    private var seenFree = NameSlots()
 
-    /// Starts a table: ``firstInTable(_:free:)`` then says whether a name was not in it before.
-    mutating func beginTable() { table += 1 }
-
-    /// The number of the name in `object` (a `str` or, in 2.7, `bytes`; anything else is the
-    /// empty name, as `PyValue.text ?? ""` has it).
-    mutating func number(_ object: PyObject) -> Int {
-        guard case .str(let s) = object.value, s.isASCII else { return number(key: NameKey.key(object)) }
-        let slot = Int(object.encoding.slot)
-        if slot >= 0 && slot < bySlot.count {
-            let hint = Int(bySlot[slot]) - 1
-            if hint >= 0 && Self.equal(keys[hint], s.utf8) { return hint }
-        }
-        let n = number(key: s.utf8)
-        if slot >= 0 && slot < Self.maxSlot {
-            if slot >= bySlot.count { bySlot.append(contentsOf: repeatElement(0, count: slot + 1 - bySlot.count)) }
-            bySlot[slot] = Int32(truncatingIfNeeded: n + 1)
-        }
-        return n
-    }
-
-    /// Slots beyond this are not remembered (a bound on the hint array's memory).
+    /// Slots beyond this are not remembered (a bound on the hint arrays' memory).
     private static let maxSlot = 1 << 20
 
-    /// Name `n`.
-    func name(_ n: Int) -> Name { names[n] }
+    /// Starts a table of `capacity` slots: ``firstInTable(_:free:)`` then says whether a name was not
+    /// in it before.
+    mutating func beginTable(capacity: Int) {
+        seen.reset(capacity: capacity)
+        seenFree.reset(capacity: capacity)
+    }
 
-    /// Whether name `n` (as a free variable or not) occurs for the first time in the current table.
-    mutating func firstInTable(_ n: Int, free: Bool) -> Bool {
+    /// The name of `object` (a `str` or, in 2.7, `bytes`; anything else is the empty name, as
+    /// `PyValue.text ?? ""` has it).
+    mutating func name(_ object: PyObject) -> Name {
+        guard case .str(let s) = object.value, s.isASCII else { return NameKey.name(object) }
+        let slot = Int(object.encoding.slot)
+        let bytes = s.utf8
+        if slot >= 0 && slot < hintBytes.count
+            && hintBytes[slot].withUnsafeBufferPointer({ a in
+                bytes.withUnsafeBufferPointer { a.baseAddress == $0.baseAddress && a.count == $0.count }
+            })
+        {
+            return hintNames[slot]
+        }
+        let name = bytes.withUnsafeBufferPointer { NamePool.shared.intern($0) }
+        if slot >= 0 && slot < Self.maxSlot {
+            if slot >= hintBytes.count {
+                let more = slot + 1 - hintBytes.count
+                hintBytes.append(contentsOf: repeatElement([], count: more))
+                hintNames.append(contentsOf: repeatElement(Name(id: 0), count: more))
+            }
+            hintBytes[slot] = bytes
+            hintNames[slot] = name
+        }
+        return name
+    }
+
+    /// Whether `name` (as a free variable or not) occurs for the first time in the current table.
+    mutating func firstInTable(_ name: Name, free: Bool) -> Bool {
         if free {
-            defer { lastTableFree[n] = table }
-            return lastTableFree[n] != table
+            if seenFree.find(name) != nil { return false }
+            seenFree.enter(name, slot: 0)
+        } else {
+            if seen.find(name) != nil { return false }
+            seen.enter(name, slot: 0)
         }
-        defer { lastTable[n] = table }
-        return lastTable[n] != table
-    }
-
-    private mutating func number(key: [UInt8]) -> Int {
-        if slots.isEmpty { slots = [Int32](repeating: 0, count: 64) }
-        let mask = slots.count - 1
-        var slot = Self.hash(key) & mask
-        while slots[slot] != 0 {
-            let n = Int(slots[slot]) - 1
-            if Self.equal(keys[n], key) { return n }
-            slot = (slot + 1) & mask
-        }
-        let n = keys.count
-        keys.append(key)
-        names.append(NamePool.shared.intern(key))
-        lastTable.append(0)
-        lastTableFree.append(0)
-        slots[slot] = Int32(truncatingIfNeeded: n + 1)
-        if 2 * keys.count > slots.count { rehash() }
-        return n
-    }
-
-    /// Doubles the slots and enters every name again.
-    private mutating func rehash() {
-        slots = [Int32](repeating: 0, count: 2 * slots.count)
-        let mask = slots.count - 1
-        for n in keys.indices {
-            var slot = Self.hash(keys[n]) & mask
-            while slots[slot] != 0 { slot = (slot + 1) & mask }
-            slots[slot] = Int32(truncatingIfNeeded: n + 1)
-        }
-    }
-
-    /// The name pool's hash (``NameKey/hash(_:)``).
-    @inline(__always)
-    private static func hash(_ key: [UInt8]) -> Int { key.withUnsafeBufferPointer { NameKey.hash($0) } }
-
-    @inline(__always)
-    private static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        b.withUnsafeBufferPointer { y in
-            // The same buffer (a marshal back-reference) is equal without reading it.
-            a.withUnsafeBufferPointer { $0.baseAddress == y.baseAddress } || NameKey.equal(a, y)
-        }
+        return true
     }
 }
