@@ -163,8 +163,9 @@ private struct Assembler {
 
         // Pass 1: instructions (one column per field), labels, blocks, line markers.
         var b = scratch.take()
+        let constantCount = bytecode.constants.count
         var resolver = ArgumentEncoder(
-            version: version, constantCount: bytecode.constants.count, lifted: bytecode.liftedTables,
+            version: version, constantCount: constantCount, lifted: bytecode.liftedTables,
             slots: scratch.takeNameSlots())
         // (Elements are plain values: reading one copies its bytes, freeing the list releases nothing.)
         let elementList = taken(&bytecode.elements)
@@ -212,22 +213,30 @@ private struct Assembler {
                                                 throw fail(.unknownOpcode(opcode), at: e)
                                             }
                                             let i = count
-                                            var value = 0
-                                            if case .label(let l) = ins.argument {
-                                                guard shapes[Int(opcode)] == .jump else {
+                                            let value: Int
+                                            let shape = shapes[Int(opcode)]
+                                            // The common plain arguments inline, as `ArgumentEncoder.encode` resolves
+                                            // them; anything else (and every mismatch, for its error) through it.
+                                            switch ins.argument {
+                                            case .label(let l):
+                                                guard shape == .jump else {
                                                     throw fail(
-                                                        .argumentMismatch(
-                                                            expected: shapes[Int(opcode)], found: "\(ins.argument)"),
+                                                        .argumentMismatch(expected: shape, found: "\(ins.argument)"),
                                                         at: e)
                                                 }
                                                 b.pendingJumps.append((i, l))
-                                                prefixesOut[i] = ins.extendedArgFloor  // a jump's width is settled in pass 2
-                                            } else {
+                                                value = 0
+                                            case .none where shape == .none: value = 0
+                                            case .int(let n) where n >= 0 && shape != .jump: value = n
+                                            case .constant(let k) where shape == .constant && k >= 0 && k < constantCount:
+                                                value = k
+                                            default:
                                                 value = try resolver.encode(
                                                     ins.argument, opcode: opcode, at: e, in: source)
-                                                prefixesOut[i] = max(
-                                                    ins.extendedArgFloor, version.extendedArgCount(for: value))
                                             }
+                                            // (A jump's width is settled in pass 2.)
+                                            prefixesOut[i] = max(
+                                                ins.extendedArgFloor, version.extendedArgCount(for: value))
                                             elementIndexOut[i] = e
                                             opcodesOut[i] = opcode
                                             opargsOut[i] = value
