@@ -24,8 +24,8 @@ public struct Bytecode: Sendable, Equatable {
     public var stackSizeFloor: Int
     var nextLabel = 0
     var nextBlock = 0
-    /// The lifter's decoded `co_names` and locals, so that the assembler can resolve the very
-    /// strings the lifter handed out without hashing their bytes (a cache: not part of the value).
+    /// The lifter's decoded `co_names` and locals, so that the assembler takes each slot's name as
+    /// lifted instead of looking every item up in the name pool again (a cache: not part of the value).
     var liftedTables = LiftedTables()
 
     public init(version: PythonVersion, template: CodeObject, constants: [Constant] = [], elements: [Element] = []) {
