@@ -533,20 +533,35 @@ struct ArgumentDecoder {
         init() {}
 
         /// The table of the names in `tuple` (`free`: per slot, whether it is a free variable; the same
-        /// name may then occur once of each kind), numbered in `interned`.
+        /// name may then occur once of each kind), their names from `interned`.
         init(_ tuple: PyObject, free: [Bool] = [], interned: inout LiftNames) {
             let items = tuple.value.items ?? []
             self.items = items
             self.free = free
             names.reserveCapacity(items.count)
             resolves.reserveCapacity(items.count)
-            interned.beginTable(capacity: items.count)
+            // A short table is searched for an earlier slot with the same name and kind; a longer one
+            // keeps the names seen in `interned`.
+            let short = items.count <= Self.shortTable
+            if !short { interned.beginTable(capacity: items.count) }
             for (i, o) in items.enumerated() {
                 let n = interned.name(o)
+                let isFree = i < free.count && free[i]
+                if short {
+                    var first = true
+                    for j in 0..<i where names[j] == n && (j < free.count && free[j]) == isFree {
+                        first = false
+                        break
+                    }
+                    resolves.append(first)
+                } else {
+                    resolves.append(interned.firstInTable(n, free: isFree))
+                }
                 names.append(n)
-                resolves.append(interned.firstInTable(n, free: i < free.count && free[i]))
             }
         }
+
+        static let shortTable = 8
     }
     // The tables, each decoded when an argument first needs it (stored, not optional, so that
     // reading one slot never copies a table).
