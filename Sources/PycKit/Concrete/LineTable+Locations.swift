@@ -276,7 +276,8 @@ public enum LocationTable {
     /// ``encode(runs:firstLine:mergingEqualNeighbours:)`` over runs handed out by `run` (index in
     /// `0..<runCount`, in order), without an array of them. `codeUnits` bounds the units of all
     /// runs (it sizes the output: a bound too low is an error, never an overrun);
-    /// `storage` is working memory the caller may keep for the next call.
+    /// `storage` is working memory the caller may keep for the next call. (Inlined, with `run`.)
+    @inline(__always)
     static func encode(
         runCount: Int, codeUnits: Int, firstLine: Int, mergingEqualNeighbours: Bool, storage: inout [UInt8],
         run: (Int) -> Run
@@ -288,7 +289,31 @@ public enum LocationTable {
             throw LineTableError(.invalidPosition, at: 0)
         }
         return try LocationWriter.writing(entries: entries, firstLine: firstLine, storage: &storage) {
-            (writer) throws(LineTableError) in
+            (w) throws(LineTableError) in
+            // A local copy, which the loops keep in registers (`w` is behind a pointer).
+            var writer = w
+            defer { w = writer }
+            guard mergingEqualNeighbours else {
+                // Each run on its own. (When writing a run fails and the next run's units are
+                // invalid, that is the error, as in the merging loop below, which checks a run's
+                // units before it writes the run before it.)
+                for index in 0..<runCount {
+                    let r = run(index)
+                    guard r.codeUnits >= 0, r.codeUnits <= Int32.max else {
+                        throw LineTableError(.invalidPosition, at: index)
+                    }
+                    do throws(LineTableError) {
+                        try writer.write(r.position, units: r.codeUnits, index: index)
+                    } catch {
+                        if index &+ 1 < runCount {
+                            let next = run(index &+ 1).codeUnits
+                            if next < 0 || next > Int32.max { throw LineTableError(.invalidPosition, at: index &+ 1) }
+                        }
+                        throw error
+                    }
+                }
+                return
+            }
             var pending = Run(position: .none, codeUnits: 0)
             var pendingIndex = 0
             for index in 0..<runCount {
@@ -296,7 +321,7 @@ public enum LocationTable {
                 guard run.codeUnits >= 0, run.codeUnits <= Int32.max else {
                     throw LineTableError(.invalidPosition, at: index)
                 }
-                if mergingEqualNeighbours && run.position == pending.position {
+                if run.position == pending.position {
                     pending.codeUnits += run.codeUnits
                     continue
                 }
@@ -568,6 +593,7 @@ struct LocationWriter {
 
     /// Runs `body` with a writer that has room for `entries` entries in `storage` (grown when
     /// short, kept for reuse), and returns the bytes written. Writing more entries throws.
+    @inline(__always)
     static func writing(
         entries: Int, firstLine: Int, storage: inout [UInt8],
         _ body: (inout LocationWriter) throws(LineTableError) -> Void
@@ -606,17 +632,76 @@ struct LocationWriter {
     }
 
     /// Writes `units` code units with one position, in entries of at most 8.
+    @inline(__always)
     mutating func write(_ p: SourcePosition, units: Int, index: Int) throws(LineTableError) {
-        var left = units
-        while left > 0 {
-            let n = min(left, 8)
-            left -= n
-            try entry(p, units: n, index: index)
+        if units > 8 {
+            self = try afterSplitWrite(p, units: units, index: index)
+        } else if units > 0 {
+            try entry(p, units: units, index: index)
         }
     }
 
+    /// `write` of more than 8 units (rare), returning the writer after it.
+    @inline(never)
+    private func afterSplitWrite(_ p: SourcePosition, units: Int, index: Int) throws(LineTableError) -> LocationWriter {
+        var w = self
+        var left = units
+        while left > 8 {
+            try w.entry(p, units: 8, index: index)
+            left -= 8
+        }
+        try w.entry(p, units: left, index: index)
+        return w
+    }
+
+    /// One entry of 1–8 units. The two forms most entries take — short (the line stays, columns
+    /// below 80 and less than 16 apart) and one-line (the line moves by 0–2, columns below 128) —
+    /// are written here, with the tests of `entryInAnyForm` that choose them; it writes the rest.
+    @inline(__always)
     private mutating func entry(_ p: SourcePosition, units: Int, index: Int) throws(LineTableError) {
         guard entriesLeft > 0 else { throw LineTableError(.invalidPosition, at: index) }
+        let l = Int(p.rawLine)
+        if l >= 0 && Int(p.rawEndLine) == l {
+            let column = Int(p.rawColumn)
+            let endColumn = Int(p.rawEndColumn)
+            let delta = l &- line
+            let head = 0x80 | (units &- 1)
+            // (Negative values read as unsigned are large: one test checks both bounds.)
+            if delta == 0 && UInt(bitPattern: column) < 80 && UInt(bitPattern: endColumn &- column) < 16 {
+                entriesLeft &-= 1
+                out[0] = UInt8(truncatingIfNeeded: head | (column >> 3) << 3)
+                out[1] = UInt8(truncatingIfNeeded: (column & 7) << 4 | (endColumn &- column))
+                out += 2
+                return
+            }
+            if UInt(bitPattern: delta) < 3 && UInt(bitPattern: column) < 128 && UInt(bitPattern: endColumn) < 128 {
+                entriesLeft &-= 1
+                out[0] = UInt8(truncatingIfNeeded: head | (10 &+ delta) << 3)
+                out[1] = UInt8(truncatingIfNeeded: column)
+                out[2] = UInt8(truncatingIfNeeded: endColumn)
+                out += 3
+                line = l
+                return
+            }
+        }
+        self = try afterEntryInOtherForm(p, units: units, index: index)
+    }
+
+    /// `entry` for the positions it does not write itself: no location (kind 15), no columns
+    /// (kind 13), the long form (kind 14), or an invalid position (an error). Returns the writer
+    /// after the entry (a value in and out, so that the caller's writer can stay in registers).
+    @inline(never)
+    private func afterEntryInOtherForm(
+        _ p: SourcePosition, units: Int, index: Int
+    ) throws(LineTableError) -> LocationWriter {
+        var w = self
+        try w.entryInAnyForm(p, units: units, index: index)
+        return w
+    }
+
+    /// One entry of 1–8 units in the form the compiler chooses for it.
+    @inline(__always)
+    private mutating func entryInAnyForm(_ p: SourcePosition, units: Int, index: Int) throws(LineTableError) {
         entriesLeft -= 1
         let head = UInt8(0x80 | (units - 1))
         let l = Int(p.rawLine)
