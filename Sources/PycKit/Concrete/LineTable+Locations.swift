@@ -347,22 +347,25 @@ public enum LocationTable {
                 }
                 return
             }
-            var pending = Run(position: .none, codeUnits: 0)
-            var pendingIndex = 0
+            // Runs `first..<index` have one position and `units` units between them. (Their
+            // position is read again from run `first`, not kept: the loop has few registers to
+            // spare.) A first run with no location merges into none before it, which is empty.
+            var first = 0
+            var units = 0
             for index in 0..<runCount {
-                let run = run(index)
-                guard run.codeUnits >= 0, run.codeUnits <= Int32.max else {
+                let r = run(index)
+                guard r.codeUnits >= 0, r.codeUnits <= Int32.max else {
                     throw LineTableError(.invalidPosition, at: index)
                 }
-                if run.position == pending.position {
-                    pending.codeUnits += run.codeUnits
+                if index == 0 || r.position == run(first).position {
+                    units += r.codeUnits
                     continue
                 }
-                try writer.write(pending.position, units: pending.codeUnits, index: pendingIndex)
-                pending = run
-                pendingIndex = index
+                try writer.write(run(first).position, units: units, index: first)
+                first = index
+                units = r.codeUnits
             }
-            try writer.write(pending.position, units: pending.codeUnits, index: pendingIndex)
+            if runCount > 0 { try writer.write(run(first).position, units: units, index: first) }
         }
     }
 }
