@@ -77,10 +77,19 @@ public enum LocationTable {
                 var cursor = LocationCursor(buffer, firstLine: firstLine)
                 var unit = 0
                 do throws(LineTableError) {
-                    while let entry = try cursor.next() {
+                    while true {
+                        let start = cursor.offset
+                        let entry: (code: Int, units: Int, position: SourcePosition)
+                        if let e = cursor.nextEntry() {
+                            entry = e
+                        } else if let e = try cursor.next() {  // (throws: `nextEntry` reads every valid entry)
+                            entry = (e.code, e.units, e.position)
+                        } else {
+                            break
+                        }
                         let end = unit + entry.units
                         guard end <= count else {
-                            throw LineTableError(.coverageMismatch(covered: end, expected: count), at: entry.offset)
+                            throw LineTableError(.coverageMismatch(covered: end, expected: count), at: start)
                         }
                         (positions.baseAddress! + unit).initialize(repeating: entry.position, count: entry.units)
                         unit = end
@@ -155,14 +164,38 @@ public enum LocationTable {
         to out: inout [LineStart]
     ) throws(LineTableError) {
         try checkFirstLine(firstLine)
+        // Starts are gathered in a small batch on the stack and appended to `out` a batch at a
+        // time (`Array.append` checks the array's uniqueness on every call). (A literal size, at
+        // most 1 KiB: the allocation is then on the stack.)
+        try withUnsafeTemporaryAllocation(of: LineStart.self, capacity: 32) {
+            (batch) throws(LineTableError) in
+            try appendLineStarts(
+                buffer, firstLine: firstLine, mergeEqualLines: mergeEqualLines, reportNoLine: reportNoLine,
+                to: &out, batch: batch.baseAddress!, batchSize: batch.count)
+        }
+    }
+
+    /// `appendLineStarts`, with room for `batchSize` starts at `batch`. On an error, the starts
+    /// found before it are appended too.
+    private static func appendLineStarts(
+        _ buffer: UnsafeBufferPointer<UInt8>, firstLine: Int, mergeEqualLines: Bool, reportNoLine: Bool,
+        to out: inout [LineStart], batch: UnsafeMutablePointer<LineStart>, batchSize: Int
+    ) throws(LineTableError) {
         var cursor = LocationCursor(buffer, firstLine: firstLine)
+        var held = 0
+        defer { out.append(contentsOf: UnsafeBufferPointer(start: batch, count: held)) }
         // Lines as reported, with −1 for None (no range reports −1 as a line: 3.11 reads every
         // negative line as None, 3.12+ only −1); `Int.min` before the first report.
         var last = Int.min
         @inline(__always) func report(_ start: Int, _ line: Int) {
             if line == -1 && !reportNoLine { return }
             if line == last { return }
-            out.append(LineStart(offset: start, line: line == -1 ? nil : line))
+            if held == batchSize {
+                out.append(contentsOf: UnsafeBufferPointer(start: batch, count: held))
+                held = 0
+            }
+            (batch + held).initialize(to: LineStart(offset: start, line: line == -1 ? nil : line))
+            held &+= 1
             last = line
         }
         var position = 0
@@ -276,7 +309,8 @@ public enum LocationTable {
     /// ``encode(runs:firstLine:mergingEqualNeighbours:)`` over runs handed out by `run` (index in
     /// `0..<runCount`, in order), without an array of them. `codeUnits` bounds the units of all
     /// runs (it sizes the output: a bound too low is an error, never an overrun);
-    /// `storage` is working memory the caller may keep for the next call.
+    /// `storage` is working memory the caller may keep for the next call. (Inlined, with `run`.)
+    @inline(__always)
     static func encode(
         runCount: Int, codeUnits: Int, firstLine: Int, mergingEqualNeighbours: Bool, storage: inout [UInt8],
         run: (Int) -> Run
@@ -288,30 +322,59 @@ public enum LocationTable {
             throw LineTableError(.invalidPosition, at: 0)
         }
         return try LocationWriter.writing(entries: entries, firstLine: firstLine, storage: &storage) {
-            (writer) throws(LineTableError) in
-            var pending = Run(position: .none, codeUnits: 0)
-            var pendingIndex = 0
+            (w) throws(LineTableError) in
+            // A local copy, which the loops keep in registers (`w` is behind a pointer).
+            var writer = w
+            defer { w = writer }
+            guard mergingEqualNeighbours else {
+                // Each run on its own. (When writing a run fails and the next run's units are
+                // invalid, that is the error, as in the merging loop below, which checks a run's
+                // units before it writes the run before it.)
+                for index in 0..<runCount {
+                    let r = run(index)
+                    guard r.codeUnits >= 0, r.codeUnits <= Int32.max else {
+                        throw LineTableError(.invalidPosition, at: index)
+                    }
+                    do throws(LineTableError) {
+                        try writer.write(r.position, units: r.codeUnits, index: index)
+                    } catch {
+                        if index &+ 1 < runCount {
+                            let next = run(index &+ 1).codeUnits
+                            if next < 0 || next > Int32.max { throw LineTableError(.invalidPosition, at: index &+ 1) }
+                        }
+                        throw error
+                    }
+                }
+                return
+            }
+            // Runs `first..<index` have one position and `units` units between them. (Their
+            // position is read again from run `first`, not kept: the loop has few registers to
+            // spare.) A first run with no location merges into none before it, which is empty.
+            var first = 0
+            var units = 0
             for index in 0..<runCount {
-                let run = run(index)
-                guard run.codeUnits >= 0, run.codeUnits <= Int32.max else {
+                let r = run(index)
+                guard r.codeUnits >= 0, r.codeUnits <= Int32.max else {
                     throw LineTableError(.invalidPosition, at: index)
                 }
-                if mergingEqualNeighbours && run.position == pending.position {
-                    pending.codeUnits += run.codeUnits
+                if index == 0 || r.position == run(first).position {
+                    units += r.codeUnits
                     continue
                 }
-                try writer.write(pending.position, units: pending.codeUnits, index: pendingIndex)
-                pending = run
-                pendingIndex = index
+                try writer.write(run(first).position, units: units, index: first)
+                first = index
+                units = r.codeUnits
             }
-            try writer.write(pending.position, units: pending.codeUnits, index: pendingIndex)
+            if runCount > 0 { try writer.write(run(first).position, units: units, index: first) }
         }
     }
 }
 
 // MARK: - Cursor
 
-/// Walks location entries, keeping the running line; checks every byte.
+/// Walks location entries, keeping the running line; checks every byte. `next()` reads every
+/// form and names what is wrong with a bad entry; the other readers take the common forms in line
+/// (`commonEntry`) and leave the rest to it.
 struct LocationCursor {
     let base: UnsafeBufferPointer<UInt8>
     var offset = 0
@@ -326,7 +389,10 @@ struct LocationCursor {
         var offset: Int
     }
 
+    /// A cursor at the start of `base`. `firstLine` must be in 32 bits (`checkFirstLine`): the
+    /// readers keep the running line there.
     init(_ base: UnsafeBufferPointer<UInt8>, firstLine: Int) {
+        assert(Int32(exactly: firstLine) != nil)
         self.base = base
         self.line = firstLine
     }
@@ -368,55 +434,175 @@ struct LocationCursor {
         return r
     }
 
-    /// The entry at `off` (header byte `head`) when it is one of the common kinds `nextLine`
-    /// reads without error on its fast path: its length in bytes and the running line after it;
-    /// nil for any other entry, which `nextLineSlow` reads or rejects. The fast kinds: short form
-    /// (kinds 0–9, two bytes) keeps the line, which is always in 32 bits here (`firstLine` is
-    /// checked, and every entry that moves the line checks it), so only its byte needs checking;
-    /// one-line form (kinds 10–12, three bytes) moves it by 0–2; long form (kind 14) with four
-    /// one-byte varints (line delta, end-line delta, columns + 1).
+    /// What ``commonEntry(_:count:at:head:line:)`` reads: the entry's length in bytes, the running
+    /// line after it and the position it gives.
+    struct CommonEntry {
+        var length: Int
+        var line: Int
+        var position: SourcePosition
+    }
+
+    /// The entry at `off` (header byte `head`, running line `line`) when it is of a form most
+    /// entries take and `next()` accepts it; nil for any other entry, which `next()` reads (or
+    /// rejects, naming the error). The common forms: short (kinds 0–9, two bytes) keeps the line,
+    /// which is always in 32 bits here (`firstLine` is checked, and every entry that moves the line
+    /// checks it), so only its byte needs checking; one-line (kinds 10–12, three bytes) moves it by
+    /// 0–2; long (kind 14) with four one-byte varints (line delta, end-line delta, columns + 1).
+    /// (Inlined: a caller that needs no position drops the work of building it.)
     @inline(__always)
-    private static func fastEntry(
+    static func commonEntry(
         _ p: UnsafePointer<UInt8>, count n: Int, at off: Int, head: UInt8, line: Int
-    ) -> (length: Int, line: Int)? {
+    ) -> CommonEntry? {
         guard head & 0x80 != 0 else { return nil }
         let code = Int(head >> 3) & 15
         if code < 10 {
-            guard off &+ 1 < n, p[off &+ 1] & 0x80 == 0 else { return nil }
-            return (2, line)
+            guard off &+ 1 < n else { return nil }
+            let b = p[off &+ 1]
+            guard b & 0x80 == 0 else { return nil }
+            let l = Int32(truncatingIfNeeded: line)
+            let column = Int32(truncatingIfNeeded: code << 3) | Int32(b >> 4)
+            return CommonEntry(
+                length: 2, line: line,
+                position: SourcePosition(rawLine: l, rawEndLine: l, rawColumn: column, rawEndColumn: column + Int32(b & 15)))
         } else if code < 13 {
             let l = line &+ code &- 10
-            guard l <= Int(Int32.max), off &+ 2 < n, (p[off &+ 1] | p[off &+ 2]) & 0x80 == 0 else { return nil }
-            return (3, l)
+            guard l <= Int(Int32.max), off &+ 2 < n else { return nil }
+            let b1 = p[off &+ 1]
+            let b2 = p[off &+ 2]
+            guard (b1 | b2) & 0x80 == 0 else { return nil }
+            let l32 = Int32(truncatingIfNeeded: l)
+            return CommonEntry(
+                length: 3, line: l,
+                position: SourcePosition(rawLine: l32, rawEndLine: l32, rawColumn: Int32(b1), rawEndColumn: Int32(b2)))
         } else if code == 14 && off &+ 4 < n {
             let b1 = p[off &+ 1]
             let b2 = p[off &+ 2]
-            guard (b1 | b2 | p[off &+ 3] | p[off &+ 4]) & 0xC0 == 0 else { return nil }
+            let b3 = p[off &+ 3]
+            let b4 = p[off &+ 4]
+            guard (b1 | b2 | b3 | b4) & 0xC0 == 0 else { return nil }
             let v = Int(b1)
             let l = line &+ (v & 1 != 0 ? -(v >> 1) : v >> 1)
-            guard Int32(exactly: l) != nil && Int32(exactly: l &+ Int(b2)) != nil else { return nil }
-            return (5, l)
+            guard let l32 = Int32(exactly: l), let end = Int32(exactly: l &+ Int(b2)) else { return nil }
+            return CommonEntry(
+                length: 5, line: l,
+                position: SourcePosition(
+                    rawLine: l32, rawEndLine: end, rawColumn: Int32(b3) &- 1, rawEndColumn: Int32(b4) &- 1))
         }
         return nil
     }
 
-    /// `next()` without the columns: the entry's kind and length. The running line advances and
-    /// every byte is checked exactly as `next()` does, so the same tables fail the same way.
+    /// The entry at `off` (header byte `head`, running line `line`) when `next()` accepts it, in
+    /// any form; nil for an entry it rejects. The one non-throwing reader of entries: the common
+    /// forms in line (`commonEntry`, and kind 15), the others in `rareEntry`.
     @inline(__always)
-    mutating func nextLine() throws(LineTableError) -> (code: Int, units: Int)? {
-        guard offset < base.count else { return nil }
-        let head = base[offset]
-        if let p = base.baseAddress, let entry = Self.fastEntry(p, count: base.count, at: offset, head: head, line: line) {
-            offset += entry.length
-            line = entry.line
-            return (Int(head >> 3) & 15, Int(head & 7) + 1)
-        }
-        return try nextLineSlow()
+    static func entry(
+        _ p: UnsafePointer<UInt8>, count n: Int, at off: Int, head: UInt8, line: Int
+    ) -> CommonEntry? {
+        if let entry = commonEntry(p, count: n, at: off, head: head, line: line) { return entry }
+        if head >= 0xF8 { return CommonEntry(length: 1, line: line, position: .none) }  // kind 15: the header alone
+        return rareEntry(p, count: n, at: off, head: head, line: line)
     }
 
-    /// Reads entries from the current offset for as long as they are of `fastEntry`'s kinds,
+    /// `entry` of what `commonEntry` turns down: no location (kind 15), no columns (kind 13), the
+    /// long form (kind 14) with longer varints, and every entry `next()` rejects (nil). (A short or
+    /// one-line entry that `commonEntry` turns down is one of those.)
+    @inline(never)
+    static func rareEntry(
+        _ p: UnsafePointer<UInt8>, count n: Int, at off: Int, head: UInt8, line: Int
+    ) -> CommonEntry? {
+        rareEntryInline(p, count: n, at: off, head: head, line: line)
+    }
+
+    /// `rareEntry`, for an outlined caller to inline.
+    @inline(__always)
+    private static func rareEntryInline(
+        _ p: UnsafePointer<UInt8>, count n: Int, at off: Int, head: UInt8, line: Int
+    ) -> CommonEntry? {
+        guard head & 0x80 != 0 else { return nil }
+        let code = Int(head >> 3) & 15
+        if code == 15 { return CommonEntry(length: 1, line: line, position: .none) }
+        guard code >= 13 else { return nil }
+        var o = off &+ 1
+        // A varint as `next()` reads it (6 bits a byte, least significant first, at most 31 bits).
+        func varint() -> Int? {
+            var value = 0
+            var shift = 0
+            while true {
+                guard o < n else { return nil }
+                let b = Int(p[o])
+                guard b & 0x80 == 0 else { return nil }
+                o &+= 1
+                value |= (b & 63) << shift
+                if b & 64 == 0 { break }
+                shift &+= 6
+                guard shift < 32 else { return nil }
+            }
+            return value <= Int(Int32.max) ? value : nil
+        }
+        guard let v = varint() else { return nil }
+        let l = line &+ (v & 1 != 0 ? -(v >> 1) : v >> 1)
+        guard let l32 = Int32(exactly: l) else { return nil }
+        if code == 13 {
+            return CommonEntry(
+                length: o &- off, line: l,
+                position: SourcePosition(rawLine: l32, rawEndLine: l32, rawColumn: -1, rawEndColumn: -1))
+        }
+        guard let endDelta = varint(), let end = Int32(exactly: l &+ endDelta), let column = varint(),
+            let endColumn = varint()
+        else { return nil }
+        return CommonEntry(
+            length: o &- off, line: l,
+            position: SourcePosition(
+                rawLine: l32, rawEndLine: end, rawColumn: Int32(column &- 1), rawEndColumn: Int32(endColumn &- 1)))
+    }
+
+    /// `next()` without the error: the next entry, or nil at the end of the table or at an entry
+    /// `next()` rejects (the cursor then stays before it, so that `next()` can name the error).
+    @inline(__always)
+    mutating func nextEntry() -> (code: Int, units: Int, position: SourcePosition)? {
+        guard offset < base.count, let p = base.baseAddress else { return nil }
+        let head = p[offset]
+        guard let entry = Self.entry(p, count: base.count, at: offset, head: head, line: line) else { return nil }
+        offset &+= entry.length
+        line = entry.line
+        return (Int(head >> 3) & 15, Int(head & 7) &+ 1, entry.position)
+    }
+
+    /// `next()` without the columns: the entry's kind and length. The running line advances and
+    /// the same tables fail the same way (`next()` names the error).
+    @inline(__always)
+    mutating func nextLine() throws(LineTableError) -> (code: Int, units: Int)? {
+        guard offset < base.count, let p = base.baseAddress else { return nil }
+        let head = p[offset]
+        guard let entry = Self.commonEntry(p, count: base.count, at: offset, head: head, line: line) else {
+            return try nextLineRare()
+        }
+        offset &+= entry.length
+        line = entry.line
+        return (Int(head >> 3) & 15, Int(head & 7) &+ 1)
+    }
+
+    /// `nextLine` of the forms `commonEntry` turns down: `entry` (outlined, so that the line walks
+    /// stay small), or `next()` for the error. Called inside the table.
+    @inline(never)
+    private mutating func nextLineRare() throws(LineTableError) -> (code: Int, units: Int)? {
+        guard let p = base.baseAddress else { return nil }
+        let head = p[offset]
+        if head >= 0xF8 {
+            offset &+= 1  // kind 15, no location: the header alone
+        } else if let entry = Self.rareEntryInline(p, count: base.count, at: offset, head: head, line: line) {
+            offset &+= entry.length
+            line = entry.line
+        } else {
+            guard let e = try next() else { return nil }  // (throws: `entry` reads every valid entry)
+            return (e.code, e.units)
+        }
+        return (Int(head >> 3) & 15, Int(head & 7) &+ 1)
+    }
+
+    /// Reads entries from the current offset for as long as they are of `commonEntry`'s forms,
     /// calling `body` with the code units and the running line of each run of such entries that
-    /// leave the line the same (never −1 or "no line": those kinds all give a line); stops at the
+    /// leave the line the same (never −1 or "no line": those forms all give a line); stops at the
     /// end or at any other entry, which `nextLine` then reads.
     @inline(__always)
     mutating func walkFastEntries(_ body: (_ units: Int, _ line: Int) -> Void) {
@@ -427,7 +613,7 @@ struct LocationCursor {
         var runUnits = 0
         while off < n {
             let head = p[off]
-            guard let entry = Self.fastEntry(p, count: n, at: off, head: head, line: l) else { break }
+            guard let entry = Self.commonEntry(p, count: n, at: off, head: head, line: l) else { break }
             if entry.line != l && runUnits > 0 {
                 body(runUnits, l)
                 runUnits = 0
@@ -441,38 +627,8 @@ struct LocationCursor {
         line = l
     }
 
-    private mutating func nextLineSlow() throws(LineTableError) -> (code: Int, units: Int)? {
-        guard offset < base.count else { return nil }
-        let start = offset
-        let head = base[offset]
-        guard head & 0x80 != 0 else { throw LineTableError(.missingEntryStart, at: start) }
-        offset += 1
-        let code = Int(head >> 3) & 15
-        switch code {
-        case 15:
-            break
-        case 14:
-            line += try signedVarint(start)
-            _ = try raw(line, start)
-            _ = try raw(line + (try varint(start)), start)
-            _ = try varint(start)
-            _ = try varint(start)
-        case 13:
-            line += try signedVarint(start)
-            _ = try raw(line, start)
-        case 10, 11, 12:
-            line += code - 10
-            _ = try raw(line, start)
-            _ = try byte(start)
-            _ = try byte(start)
-        default:
-            _ = try byte(start)
-            _ = try raw(line, start)
-        }
-        return (code, Int(head & 7) + 1)
-    }
-
-    /// The next entry, or nil at the end of the table.
+    /// The next entry, or nil at the end of the table. Reads every form with every check and
+    /// names what is wrong with a bad entry; the other readers (`entry`) come here only for that.
     mutating func next() throws(LineTableError) -> RawEntry? {
         guard offset < base.count else { return nil }
         let start = offset
@@ -528,7 +684,7 @@ struct LocationLineRanges {
     }
 
     mutating func next() throws(LineTableError) -> LineRange? {
-        while let e = try cursor.next() {
+        while let e = try cursor.nextLine() {
             let start = position
             position += 2 * e.units
             let raw = e.code == 15 ? -1 : cursor.line
@@ -568,6 +724,7 @@ struct LocationWriter {
 
     /// Runs `body` with a writer that has room for `entries` entries in `storage` (grown when
     /// short, kept for reuse), and returns the bytes written. Writing more entries throws.
+    @inline(__always)
     static func writing(
         entries: Int, firstLine: Int, storage: inout [UInt8],
         _ body: (inout LocationWriter) throws(LineTableError) -> Void
@@ -606,17 +763,76 @@ struct LocationWriter {
     }
 
     /// Writes `units` code units with one position, in entries of at most 8.
+    @inline(__always)
     mutating func write(_ p: SourcePosition, units: Int, index: Int) throws(LineTableError) {
-        var left = units
-        while left > 0 {
-            let n = min(left, 8)
-            left -= n
-            try entry(p, units: n, index: index)
+        if units > 8 {
+            self = try afterSplitWrite(p, units: units, index: index)
+        } else if units > 0 {
+            try entry(p, units: units, index: index)
         }
     }
 
+    /// `write` of more than 8 units (rare), returning the writer after it.
+    @inline(never)
+    private func afterSplitWrite(_ p: SourcePosition, units: Int, index: Int) throws(LineTableError) -> LocationWriter {
+        var w = self
+        var left = units
+        while left > 8 {
+            try w.entry(p, units: 8, index: index)
+            left -= 8
+        }
+        try w.entry(p, units: left, index: index)
+        return w
+    }
+
+    /// One entry of 1–8 units. The two forms most entries take — short (the line stays, columns
+    /// below 80 and less than 16 apart) and one-line (the line moves by 0–2, columns below 128) —
+    /// are written here, with the tests of `entryInAnyForm` that choose them; it writes the rest.
+    @inline(__always)
     private mutating func entry(_ p: SourcePosition, units: Int, index: Int) throws(LineTableError) {
         guard entriesLeft > 0 else { throw LineTableError(.invalidPosition, at: index) }
+        let l = Int(p.rawLine)
+        if l >= 0 && Int(p.rawEndLine) == l {
+            let column = Int(p.rawColumn)
+            let endColumn = Int(p.rawEndColumn)
+            let delta = l &- line
+            let head = 0x80 | (units &- 1)
+            // (Negative values read as unsigned are large: one test checks both bounds.)
+            if delta == 0 && UInt(bitPattern: column) < 80 && UInt(bitPattern: endColumn &- column) < 16 {
+                entriesLeft &-= 1
+                out[0] = UInt8(truncatingIfNeeded: head | (column >> 3) << 3)
+                out[1] = UInt8(truncatingIfNeeded: (column & 7) << 4 | (endColumn &- column))
+                out += 2
+                return
+            }
+            if UInt(bitPattern: delta) < 3 && UInt(bitPattern: column) < 128 && UInt(bitPattern: endColumn) < 128 {
+                entriesLeft &-= 1
+                out[0] = UInt8(truncatingIfNeeded: head | (10 &+ delta) << 3)
+                out[1] = UInt8(truncatingIfNeeded: column)
+                out[2] = UInt8(truncatingIfNeeded: endColumn)
+                out += 3
+                line = l
+                return
+            }
+        }
+        self = try afterEntryInOtherForm(p, units: units, index: index)
+    }
+
+    /// `entry` for the positions it does not write itself: no location (kind 15), no columns
+    /// (kind 13), the long form (kind 14), or an invalid position (an error). Returns the writer
+    /// after the entry (a value in and out, so that the caller's writer can stay in registers).
+    @inline(never)
+    private func afterEntryInOtherForm(
+        _ p: SourcePosition, units: Int, index: Int
+    ) throws(LineTableError) -> LocationWriter {
+        var w = self
+        try w.entryInAnyForm(p, units: units, index: index)
+        return w
+    }
+
+    /// One entry of 1–8 units in the form the compiler chooses for it.
+    @inline(__always)
+    private mutating func entryInAnyForm(_ p: SourcePosition, units: Int, index: Int) throws(LineTableError) {
         entriesLeft -= 1
         let head = UInt8(0x80 | (units - 1))
         let l = Int(p.rawLine)

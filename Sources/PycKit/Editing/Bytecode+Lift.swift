@@ -203,7 +203,8 @@ struct Lifter {
     /// 3.11+: each instruction's position straight from the location table's entries (no per-unit
     /// array). False when the table is irregular in any way (a bad entry, wrong coverage, a
     /// position change inside an instruction); the caller then decodes it unit by unit, which
-    /// throws the exact error.
+    /// throws the exact error. `folded` lays the instructions out one after another, as `fold`
+    /// does: each ends where the next starts.
     func locationsFast(
         _ table: [UInt8], firstLine: Int, codeLength: Int, folded: [FoldedInstruction],
         into positions: inout [SourcePosition]
@@ -213,32 +214,37 @@ struct Lifter {
         return table.withUnsafeBufferPointer { buffer in
             folded.withUnsafeBufferPointer { folded in
                 positions.withUnsafeMutableBufferPointer { positions in
-                    var reader = LiftLocationReader(buffer, firstLine: firstLine)
-                    // One pass over the entries (one call site, so that the reader is inlined): each
-                    // instruction takes the position of the entry holding its first code unit, and
-                    // the entries up to its end must have that position too.
-                    // (Offsets are never negative: `>> 1` is `/ 2` without the sign fix-up.)
-                    let count = folded.count
-                    var entryEnd = 0
-                    var next = 0  // the first instruction not placed yet
-                    var nextUnit = count > 0 ? folded[0].start >> 1 : Int.max  // its first code unit
-                    var spanEnd = 0  // the end of the last instruction placed, and its position
-                    var spanPosition = SourcePosition.none
-                    while let e = reader.next() {
-                        let entryStart = entryEnd
-                        entryEnd += e.units
-                        if entryStart < spanEnd && e.position != spanPosition { return false }
-                        guard nextUnit < entryEnd else { continue }
-                        repeat {
-                            let f = folded[next]
-                            positions[next] = e.position
-                            spanEnd = (f.start + f.size) >> 1
-                            next += 1
-                            nextUnit = next < count ? folded[next].start >> 1 : Int.max
-                        } while nextUnit < entryEnd
-                        spanPosition = e.position
+                    // (The walk below starts at the first instruction's first unit: it has one.)
+                    guard !folded.isEmpty, folded[0].start == 0, positions.count >= folded.count,
+                        let first = folded.baseAddress, let out = positions.baseAddress
+                    else {
+                        return folded.isEmpty && buffer.isEmpty && unitCount == 0
                     }
-                    if reader.irregular || next < folded.count { return false }
+                    var cursor = LocationCursor(buffer, firstLine: firstLine)
+                    // One pass over the entries: each instruction takes the position of the entry
+                    // holding its first code unit, and the entries up to its end (the next
+                    // instruction's start) must have that position too. (Pointers, not indices: the
+                    // loop then keeps everything in registers.)
+                    // (Offsets are never negative: `>> 1` is `/ 2` without the sign fix-up.)
+                    let end = first + folded.count
+                    var entryEnd = 0
+                    var next = first  // the first instruction not placed yet
+                    var nextUnit = 0  // its first code unit
+                    var placed = out  // where its position goes
+                    while let e = cursor.nextEntry() {
+                        let entryStart = entryEnd
+                        entryEnd &+= e.units
+                        // Starting before `nextUnit`, the entry is inside the last instruction placed
+                        // (past the last one, it is inside it or past the code, which fails below).
+                        if entryStart < nextUnit && e.position != placed[-1] { return false }
+                        while nextUnit < entryEnd {
+                            placed.pointee = e.position
+                            placed += 1
+                            next += 1
+                            nextUnit = next < end ? next.pointee.start >> 1 : Int.max
+                        }
+                    }
+                    if cursor.offset < buffer.count || next < end { return false }
                     return entryEnd == unitCount
                 }
             }
