@@ -121,9 +121,14 @@ extension PythonVersion {
     func maxStackDepth(
         of columns: StackDepthColumns, handlers: [StackDepthHandler], flags: Int32, storage: inout StackDepthStorage
     ) -> Int {
+        let traits = StackDepthTraits.forVersion(self)
+        if let depth = StackDepthWorklist.maxDepth(
+            traits: traits, columns: columns, handlers: handlers, flags: flags, storage: &storage)
+        {
+            return depth
+        }
         var computation = StackDepthComputation(
-            traits: StackDepthTraits.forVersion(self), columns: columns, handlers: handlers, flags: flags,
-            storage: &storage)
+            traits: traits, columns: columns, handlers: handlers, flags: flags, storage: &storage)
         let depth = computation.run(findings: false).maxDepth
         computation.giveStorage(to: &storage)
         return depth
@@ -409,6 +414,21 @@ final class StackDepthTraits: Sendable {
     /// Per opcode: ``constantEffects`` (clamped), ``endsPath``, ``jumpNotWalked`` and ``peak`` together.
     let walkSteps: [WalkStep]
 
+    /// The clamped effects of `opcode` at `oparg`, whose ``walkSteps`` row is `step`; 0 both ways for an opcode
+    /// without one (reported by the findings pass).
+    @inline(__always)
+    func clampedEffects(_ step: WalkStep, opcode: UInt8, oparg: Int) -> (fallThrough: Int, jump: Int) {
+        if step.constant { return (step.fallThrough, step.jump) }
+        if step.linear {
+            return (
+                StackDepthComputation.clamp(step.fallThroughTerm.value(oparg)),
+                StackDepthComputation.clamp(step.jumpTerm.value(oparg))
+            )
+        }
+        guard let (fallThrough, jump) = effects(opcode: opcode, oparg: oparg) else { return (0, 0) }
+        return (StackDepthComputation.clamp(fallThrough), StackDepthComputation.clamp(jump))
+    }
+
     /// The effect along the fall-through and along the jump, or nil where the release defines none.
     @inline(__always)
     func effects(opcode: UInt8, oparg: Int) -> (fallThrough: Int, jump: Int)? {
@@ -467,6 +487,8 @@ struct StackDepthStorage {
     var queued: [Bool] = []
     var mergeReported: [Bool] = []
     var pending: [Int] = []
+    /// ``StackDepthWorklist``'s per-instruction state.
+    var entries: [StackDepthWorklist.Entry] = []
 }
 
 
@@ -562,7 +584,7 @@ private struct StackDepthComputation {
     @inline(__always)
     func validTarget(_ index: Int) -> Int? {
         let target = jumpTargets[index]
-        guard target >= 0, target < count else { return nil }
+        guard Self.valid(target, below: count) else { return nil }
         return target
     }
 
@@ -570,10 +592,10 @@ private struct StackDepthComputation {
     @inline(__always)
     func handlerEdge(_ index: Int) -> (target: Int, depth: Int)? {
         let h = handlerIndices[index]
-        guard h >= 0, h < handlers.count else { return nil }
+        guard Self.valid(h, below: handlers.count) else { return nil }
         let handler = handlers[h]
-        guard handler.target >= 0, handler.target < count, handler.depth >= 0 else { return nil }
-        return (handler.target, clamp(handler.depth) + 1 + (handler.lasti ? 1 : 0))
+        guard Self.valid(handler.target, below: count), handler.depth >= 0 else { return nil }
+        return (handler.target, Self.clamp(handler.depth) + 1 + (handler.lasti ? 1 : 0))
     }
 
     /// Splits the instructions into blocks (leaders: the entry, jump and handler targets, the instruction after a
@@ -595,7 +617,7 @@ private struct StackDepthComputation {
             for index in 0..<count {
                 let target = jumpTargets[index]
                 if target != StackDepthColumns.none {
-                    if target >= 0, target < count {
+                    if Self.valid(target, below: count) {
                         leader[target] = true
                     } else {
                         report(.jumpOutOfRange(target: target), at: index)
@@ -653,7 +675,7 @@ private struct StackDepthComputation {
         guard let (fallThrough, jump) = traits.effects(opcode: opcodes[index], oparg: opargs[index]) else {
             return (0, 0)
         }
-        return (clamp(fallThrough), clamp(jump))
+        return (Self.clamp(fallThrough), Self.clamp(jump))
     }
 
     /// Counts `depth` toward the maximum and returns it.
@@ -670,11 +692,13 @@ private struct StackDepthComputation {
         if extra > 0 { _ = count(depth + extra) }
     }
 
-    @inline(__always)
-    func clamp(_ value: Int) -> Int { Self.clamp(value) }
-
+    /// `value` within ±``depthLimit``.
     @inline(__always)
     static func clamp(_ value: Int) -> Int { min(max(value, -depthLimit), depthLimit) }
+
+    /// Whether `index` (a jump or handler target, a handler index) lies in `0..<count`.
+    @inline(__always)
+    static func valid(_ index: Int, below count: Int) -> Bool { UInt(bitPattern: index) < UInt(bitPattern: count) }
 
     /// Counts one more walk of `block`, now reached with `depth`; past the limit the code is marked unbounded, the
     /// block is reported as a merge point reached with two depths (whatever the release guarantees: the depth grows
@@ -693,11 +717,11 @@ private struct StackDepthComputation {
     func bound() -> Int {
         var total = entryDepth
         for handler in handlers where handler.depth >= 0 {
-            total = max(total, clamp(handler.depth) + 2)
+            total = max(total, Self.clamp(handler.depth) + 2)
         }
         for index in 0..<count {
             let (fallThrough, jump) = effects(index)
-            total = clamp(total + max(0, fallThrough, jump, traits.peak[Int(opcodes[index])]))
+            total = Self.clamp(total + max(0, fallThrough, jump, traits.peak[Int(opcodes[index])]))
         }
         return total
     }
@@ -734,26 +758,15 @@ private struct StackDepthComputation {
                         enqueue(target, depth: self.count(start), into: &pending)
                     }
                 }
-                let opcode = Int(opcodes[index])
-                let step = steps[opcode]
-                let fallThrough: Int
-                let jump: Int
-                if step.constant {
-                    (fallThrough, jump) = (step.fallThrough, step.jump)
-                } else if step.linear {
-                    let oparg = opargs[index]
-                    (fallThrough, jump) = (
-                        clamp(step.fallThroughTerm.value(oparg)), clamp(step.jumpTerm.value(oparg))
-                    )
-                } else {
-                    (fallThrough, jump) = effects(index)
-                }
+                let opcode = opcodes[index]
+                let step = steps[Int(opcode)]
+                let (fallThrough, jump) = traits.clampedEffects(step, opcode: opcode, oparg: opargs[index])
                 if step.peak > 0 { _ = self.count(depth + step.peak) }
                 let target = jumpTargets[index]
-                if target >= 0, target < count, !step.jumpNotWalked {
-                    enqueue(target, depth: self.count(clamp(depth + jump)), into: &pending)
+                if Self.valid(target, below: count), !step.jumpNotWalked {
+                    enqueue(target, depth: self.count(Self.clamp(depth + jump)), into: &pending)
                 }
-                depth = self.count(clamp(depth + fallThrough))
+                depth = self.count(Self.clamp(depth + fallThrough))
                 if step.endsPath {
                     fallsThrough = false
                     break
@@ -819,11 +832,11 @@ private struct StackDepthComputation {
                 countPeak(index, at: before)
                 let opcode = Int(opcodes[index])
                 frames[top].next += 1
-                frames[top].depth = count(clamp(before + fallThrough))
+                frames[top].depth = count(Self.clamp(before + fallThrough))
                 if traits.endsPath[opcode] { frames[top].done = true }
                 if let (target, start) = handlerEdge(index) { enter(target, count(start)) }
                 if let target = validTarget(index), !traits.jumpNotWalked[opcode] {
-                    enter(target, count(clamp(before + jump)))
+                    enter(target, count(Self.clamp(before + jump)))
                 }
             } else if !frame.done, end < count {
                 frames[top].done = true
@@ -876,15 +889,15 @@ private struct StackDepthComputation {
                     report(.unknownStackEffect, at: index)
                     continue
                 }
-                let (fallThrough, jump) = (clamp(effect.fallThrough), clamp(effect.jump))
+                let (fallThrough, jump) = (Self.clamp(effect.fallThrough), Self.clamp(effect.jump))
                 let h = handlerIndices[index]
-                if h >= 0, h < handlers.count, handlers[h].depth > depth {
+                if Self.valid(h, below: handlers.count), handlers[h].depth > depth {
                     report(.handlerDepthTooDeep(handlerDepth: handlers[h].depth, stackDepth: depth), at: index)
                 }
                 if validTarget(index) != nil, depth + jump < 0 {
                     report(.underflow(depth: depth + jump), at: index)
                 }
-                depth = clamp(depth + fallThrough)
+                depth = Self.clamp(depth + fallThrough)
                 if depth < 0 {
                     report(.underflow(depth: depth), at: index)
                     depth = 0
@@ -912,9 +925,220 @@ private struct StackDepthComputation {
             var depth = startDepth[block]
             for index in blockStarts[block]..<blockStarts[block + 1] {
                 out[index] = depth
-                depth = clamp(depth + effects(index).fallThrough)
+                depth = Self.clamp(depth + effects(index).fallThrough)
             }
         }
         return out
+    }
+}
+
+// MARK: - The assembler's maximum (3.7+)
+
+/// ``StackDepthComputation``'s maximum for the releases it walks with a worklist and without dead code (3.7+),
+/// computed with the same worklist in the same order over less state: a block is named by its first instruction,
+/// the per-instruction ``Entry`` row says whether a block starts there and holds the block's worklist state, and the
+/// columns are read through buffers whose bounds are checked once. What only the findings need (blocks numbered, every
+/// leader, merge reports) is left out.
+///
+/// Leaders are the entry, valid jump and handler targets and the instruction after a jump. The instruction after an
+/// opcode without fall-through is not one: those opcodes end the walk (``StackDepthTraits/endsPath`` equals
+/// ``StackDepthTraits/noFallThrough`` here), so only a jump or handler reaches what follows, which makes it a leader
+/// anyway. Code in which no reached instruction jumps or has a handler (most small functions) is one straight walk.
+enum StackDepthWorklist {
+    /// Marks an instruction inside a block (no depth is ever this large: depths are clamped).
+    static let notLeader = Int.max
+    /// A block start no edge has reached yet.
+    static let unreached = Int.min
+
+    /// One instruction: ``notLeader``, or a block start with its worklist state.
+    struct Entry {
+        /// ``notLeader``, ``unreached``, or the depth the block was last reached with.
+        var depth: Int
+        /// Walks of the block so far.
+        var walks: UInt8
+        /// The block waits in the worklist.
+        var queued: Bool
+    }
+
+    /// The maximum ``StackDepthComputation/run(findings:)`` computes, nil where this path does not apply (2.7, 3.6)
+    /// or gives up (a block walked ``StackDepthComputation/maximumWalksPerBlock`` times: the caller replays the full
+    /// computation, which bounds it).
+    static func maxDepth(
+        traits: StackDepthTraits, columns: StackDepthColumns, handlers: [StackDepthHandler], flags: Int32,
+        storage: inout StackDepthStorage
+    ) -> Int? {
+        guard case .worklist = traits.algorithm, !traits.walksDeadCode else { return nil }
+        let entryDepth = flags & StackDepthTraits.generatorFlags != 0 ? traits.generatorEntryDepth : 0
+        // Never more than any array holds (each index below `count` is read from each of them).
+        let count = min(
+            columns.count, columns.opcodes.count, columns.opargs.count, columns.jumpTargets.count,
+            columns.handlers.count)
+        guard count > 0 else { return entryDepth }
+        return columns.opcodes.withUnsafeBufferPointer { opcodes in
+            columns.opargs.withUnsafeBufferPointer { opargs in
+                columns.jumpTargets.withUnsafeBufferPointer { jumpTargets in
+                    columns.handlers.withUnsafeBufferPointer { handlerIndices in
+                        traits.walkSteps.withUnsafeBufferPointer { steps in
+                            let columns = Columns(
+                                opcodes: opcodes, opargs: opargs, jumpTargets: jumpTargets,
+                                handlerIndices: handlerIndices, steps: steps, count: count)
+                            if let depth = straightLine(traits: traits, columns: columns, entryDepth: entryDepth) {
+                                return depth
+                            }
+                            return worklist(
+                                traits: traits, columns: columns, handlers: handlers, entryDepth: entryDepth,
+                                storage: &storage)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The columns as buffers of at least `count` elements (`steps`: 256 rows, one per opcode).
+    struct Columns {
+        let opcodes: UnsafeBufferPointer<UInt8>
+        let opargs: UnsafeBufferPointer<Int>
+        let jumpTargets: UnsafeBufferPointer<Int>
+        let handlerIndices: UnsafeBufferPointer<Int>
+        let steps: UnsafeBufferPointer<StackDepthTraits.WalkStep>
+        let count: Int
+
+        /// The ``StackDepthTraits/WalkStep`` row of instruction `index` (< count) and its clamped effects.
+        @inline(__always)
+        func step(_ index: Int, _ traits: StackDepthTraits) -> (
+            step: StackDepthTraits.WalkStep, fallThrough: Int, jump: Int
+        ) {
+            let opcode = opcodes[index]
+            let step = steps[Int(opcode)]
+            let (fallThrough, jump) = traits.clampedEffects(step, opcode: opcode, oparg: opargs[index])
+            return (step, fallThrough, jump)
+        }
+    }
+
+    /// The maximum of code whose walk from the entry meets no jump and no handler before an opcode ends it (or the
+    /// code does): the entry block is all the worklist walks. Nil at the first instruction that jumps or has a
+    /// handler.
+    @inline(__always)
+    static func straightLine(traits: StackDepthTraits, columns: Columns, entryDepth: Int) -> Int? {
+        var maxDepth = entryDepth
+        var depth = entryDepth
+        for index in 0..<columns.count {
+            // Any jump, even one leading nowhere, or any handler, even an invalid one: the worklist decides.
+            guard columns.jumpTargets[index] == StackDepthColumns.none,
+                columns.handlerIndices[index] == StackDepthColumns.none
+            else { return nil }
+            let (step, fallThrough, _) = columns.step(index, traits)
+            if step.peak > 0 { maxDepth = max(maxDepth, depth + step.peak) }
+            depth = StackDepthComputation.clamp(depth + fallThrough)
+            maxDepth = max(maxDepth, depth)
+            if step.endsPath { break }
+        }
+        return maxDepth
+    }
+
+    /// The worklist of ``StackDepthComputation/worklist()`` (`stackdepth()`) with blocks named by their first
+    /// instruction: the same pushes in the same order, so the same walks and the same maximum.
+    static func worklist(
+        traits: StackDepthTraits, columns: Columns, handlers: [StackDepthHandler], entryDepth: Int,
+        storage: inout StackDepthStorage
+    ) -> Int? {
+        let count = columns.count
+        let none = StackDepthColumns.none
+        // One row per instruction and one for the end (a leader, so that each walk stops there); the pending stack
+        // holds each block start at most once (`queued`).
+        refillPrefix(&storage.entries, Entry(depth: notLeader, walks: 0, queued: false), count: count + 1)
+        grow(&storage.pending, 0, toAtLeast: count)
+        return storage.entries.withUnsafeMutableBufferPointer { entries in
+            storage.pending.withUnsafeMutableBufferPointer { pending in
+                // Leaders. Every index stored to is below count + 1.
+                entries[0].depth = unreached
+                entries[count].depth = unreached
+                var previousHandler = none
+                for index in 0..<count {
+                    let target = columns.jumpTargets[index]
+                    if target != none {
+                        if StackDepthComputation.valid(target, below: count) { entries[target].depth = unreached }
+                        entries[index + 1].depth = unreached
+                    }
+                    let h = columns.handlerIndices[index]
+                    if h != previousHandler {
+                        previousHandler = h
+                        if let (target, _) = handlerEdge(h, handlers: handlers, count: count) {
+                            entries[target].depth = unreached
+                        }
+                    }
+                }
+
+                var maxDepth = entryDepth
+                var top = 0
+                var unbounded = false
+                /// `stackdepth_push` (``StackDepthComputation/enqueue(_:depth:into:)`` without its reports).
+                @inline(__always)
+                func enqueue(_ first: Int, _ depth: Int) {
+                    let known = entries[first].depth
+                    guard depth > known else { return }
+                    if !entries[first].queued {
+                        guard Int(entries[first].walks) < StackDepthComputation.maximumWalksPerBlock else {
+                            unbounded = true
+                            return
+                        }
+                        entries[first].walks += 1
+                        entries[first].queued = true
+                        pending[top] = first
+                        top += 1
+                    }
+                    entries[first].depth = depth
+                }
+                @inline(__always)
+                func counted(_ depth: Int) -> Int {
+                    if depth > maxDepth { maxDepth = depth }
+                    return depth
+                }
+
+                enqueue(0, entryDepth)
+                while top > 0, !unbounded {
+                    top -= 1
+                    let first = pending[top]
+                    entries[first].queued = false
+                    var depth = entries[first].depth
+                    var pushedHandler = none
+                    var index = first
+                    var fallsThrough = true
+                    repeat {
+                        let h = columns.handlerIndices[index]
+                        if h != pushedHandler {
+                            pushedHandler = h
+                            if let (target, start) = handlerEdge(h, handlers: handlers, count: count) {
+                                enqueue(target, counted(start))
+                            }
+                        }
+                        let (step, fallThrough, jump) = columns.step(index, traits)
+                        if step.peak > 0 { _ = counted(depth + step.peak) }
+                        let target = columns.jumpTargets[index]
+                        if StackDepthComputation.valid(target, below: count), !step.jumpNotWalked {
+                            enqueue(target, counted(StackDepthComputation.clamp(depth + jump)))
+                        }
+                        depth = counted(StackDepthComputation.clamp(depth + fallThrough))
+                        index += 1
+                        if step.endsPath {
+                            fallsThrough = false
+                            break
+                        }
+                    } while entries[index].depth == notLeader
+                    if fallsThrough, index < count { enqueue(index, depth) }
+                }
+                return unbounded ? nil : maxDepth
+            }
+        }
+    }
+
+    /// The target of handler `h` and the depth it starts at, when `h` is a valid handler index whose entry is valid.
+    @inline(__always)
+    static func handlerEdge(_ h: Int, handlers: [StackDepthHandler], count: Int) -> (target: Int, depth: Int)? {
+        guard StackDepthComputation.valid(h, below: handlers.count) else { return nil }
+        let handler = handlers[h]
+        guard StackDepthComputation.valid(handler.target, below: count), handler.depth >= 0 else { return nil }
+        return (handler.target, StackDepthComputation.clamp(handler.depth) + 1 + (handler.lasti ? 1 : 0))
     }
 }
