@@ -363,6 +363,7 @@ final class StackDepthTraits: Sendable {
                 linear: linear != nil, fallThroughTerm: linear?.fallThrough ?? .zero, jumpTerm: linear?.jump ?? .zero,
                 endsPath: endsPath[byte], jumpNotWalked: jumpNotWalked[byte], peak: peak[byte])
         }
+        compactSteps = walkSteps.map(CompactStep.init)
     }
 
     /// What the worklist needs of one opcode, in one table row (one load per instruction instead of one per table).
@@ -414,6 +415,45 @@ final class StackDepthTraits: Sendable {
     /// Per opcode: ``constantEffects`` (clamped), ``endsPath``, ``jumpNotWalked`` and ``peak`` together.
     let walkSteps: [WalkStep]
 
+    /// What the assembler's walk (``StackDepthWorklist``) reads of a ``WalkStep`` for most instructions: the
+    /// fall-through effect, and whether the rare part of the walk applies.
+    struct CompactStep {
+        /// The clamped fall-through effect where the effects do not depend on the oparg; with ``linear``, the
+        /// ``WalkStep/Term``'s base.
+        var base: Int
+        /// With ``linear``: the fall-through effect is `clamp(base &+ coefficient &* ((oparg &>> shift) & mask))`,
+        /// ``WalkStep/Term/value(_:)`` of a term whose shift is below 64 (where `&>>` and `>>` agree).
+        var coefficient: Int
+        var mask: Int
+        var shift: UInt8
+        /// ``linear``, ``general``, ``rare``.
+        var flags: UInt8
+
+        /// The fall-through effect is a term of the oparg (see ``coefficient``).
+        static let linear: UInt8 = 1
+        /// The effects need ``StackDepthTraits/clampedEffects(_:opcode:oparg:)``.
+        static let general: UInt8 = 2
+        /// The opcode ends the path or peaks above its depths (``WalkStep/endsPath``, ``WalkStep/peak``).
+        static let rare: UInt8 = 4
+
+        init(_ step: WalkStep) {
+            (base, coefficient, mask, shift, flags) = (0, 0, 0, 0, 0)
+            let term = step.fallThroughTerm
+            if step.constant {
+                base = step.fallThrough
+            } else if step.linear, (0..<64).contains(term.shift) {
+                (base, coefficient, mask, shift) = (term.base, term.coefficient, term.mask, UInt8(term.shift))
+                flags |= Self.linear
+            } else {
+                flags |= Self.general
+            }
+            if step.endsPath || step.peak > 0 { flags |= Self.rare }
+        }
+    }
+
+    /// ``walkSteps`` as ``CompactStep``s.
+    let compactSteps: [CompactStep]
+
     /// The clamped effects of `opcode` at `oparg`, whose ``walkSteps`` row is `step`; 0 both ways for an opcode
     /// without one (reported by the findings pass).
     @inline(__always)
@@ -427,6 +467,17 @@ final class StackDepthTraits: Sendable {
         }
         guard let (fallThrough, jump) = effects(opcode: opcode, oparg: oparg) else { return (0, 0) }
         return (StackDepthComputation.clamp(fallThrough), StackDepthComputation.clamp(jump))
+    }
+
+    /// ``clampedEffects(_:opcode:oparg:)``'s fall-through effect alone (the jump's formula is not evaluated).
+    @inline(__always)
+    func clampedFallThrough(_ step: WalkStep, opcode: UInt8, oparg: Int) -> Int {
+        guard !step.constant, !step.linear, case .table = effectRules[Int(opcode)] else {
+            return clampedEffects(step, opcode: opcode, oparg: oparg).fallThrough
+        }
+        // `effects(opcode:oparg:)` under rule `.table`: no effect is 0, otherwise `value(oparg:jump: false)`.
+        guard let effect = tableEffects[Int(opcode)] else { return 0 }
+        return StackDepthComputation.clamp(effect.fallThrough.evaluate(oparg: oparg))
     }
 
     /// The effect along the fall-through and along the jump, or nil where the release defines none.
@@ -936,28 +987,39 @@ private struct StackDepthComputation {
 
 /// ``StackDepthComputation``'s maximum for the releases it walks with a worklist and without dead code (3.7+),
 /// computed with the same worklist in the same order over less state: a block is named by its first instruction,
-/// the per-instruction ``Entry`` row says whether a block starts there and holds the block's worklist state, and the
-/// columns are read through buffers whose bounds are checked once. What only the findings need (blocks numbered, every
-/// leader, merge reports) is left out.
+/// the per-instruction ``Entry`` row says whether a block starts there, which edges leave the instruction, and holds
+/// the block's worklist state, and the columns are read through buffers whose bounds are checked once. What only the
+/// findings need (blocks numbered, every leader, merge reports) is left out.
 ///
 /// Leaders are the entry, valid jump and handler targets and the instruction after a jump. The instruction after an
 /// opcode without fall-through is not one: those opcodes end the walk (``StackDepthTraits/endsPath`` equals
 /// ``StackDepthTraits/noFallThrough`` here), so only a jump or handler reaches what follows, which makes it a leader
 /// anyway. Code in which no reached instruction jumps or has a handler (most small functions) is one straight walk.
 enum StackDepthWorklist {
-    /// Marks an instruction inside a block (no depth is ever this large: depths are clamped).
-    static let notLeader = Int.max
     /// A block start no edge has reached yet.
     static let unreached = Int.min
+    /// ``Entry/edges``: the instruction jumps to an instruction.
+    static let jumps: UInt8 = 1
+    /// ``Entry/edges``: the instruction's handler index differs from the previous instruction's (or, for the first,
+    /// from none), so that a walk passing from one to the other pushes the handler edge.
+    static let handlerChanges: UInt8 = 2
 
-    /// One instruction: ``notLeader``, or a block start with its worklist state.
+    /// One instruction: its edges, and whether a block starts there with the block's worklist state. All zero bytes
+    /// for an instruction inside a block without edges, so that the rows are cleared as one block of memory.
     struct Entry {
-        /// ``notLeader``, ``unreached``, or the depth the block was last reached with.
+        /// At a block start: ``unreached``, or the depth the block was last reached with.
         var depth: Int
         /// Walks of the block so far.
         var walks: UInt8
         /// The block waits in the worklist.
         var queued: Bool
+        /// ``jumps`` and ``handlerChanges``.
+        var edges: UInt8
+        /// A block starts here.
+        var leader: Bool
+
+        static let blank = Entry(depth: 0, walks: 0, queued: false, edges: 0, leader: false)
+        static let blockStart = Entry(depth: unreached, walks: 0, queued: false, edges: 0, leader: true)
     }
 
     /// The maximum ``StackDepthComputation/run(findings:)`` computes, nil where this path does not apply (2.7, 3.6)
@@ -979,15 +1041,14 @@ enum StackDepthWorklist {
                 columns.jumpTargets.withUnsafeBufferPointer { jumpTargets in
                     columns.handlers.withUnsafeBufferPointer { handlerIndices in
                         traits.walkSteps.withUnsafeBufferPointer { steps in
-                            let columns = Columns(
-                                opcodes: opcodes, opargs: opargs, jumpTargets: jumpTargets,
-                                handlerIndices: handlerIndices, steps: steps, count: count)
-                            if let depth = straightLine(traits: traits, columns: columns, entryDepth: entryDepth) {
-                                return depth
+                            traits.compactSteps.withUnsafeBufferPointer { compactSteps in
+                                let columns = Columns(
+                                    opcodes: opcodes, opargs: opargs, jumpTargets: jumpTargets,
+                                    handlerIndices: handlerIndices, steps: steps, compactSteps: compactSteps,
+                                    count: count, traits: traits)
+                                if let depth = straightLine(columns, entryDepth: entryDepth) { return depth }
+                                return worklist(columns, handlers: handlers, entryDepth: entryDepth, storage: &storage)
                             }
-                            return worklist(
-                                traits: traits, columns: columns, handlers: handlers, entryDepth: entryDepth,
-                                storage: &storage)
                         }
                     }
                 }
@@ -995,24 +1056,34 @@ enum StackDepthWorklist {
         }
     }
 
-    /// The columns as buffers of at least `count` elements (`steps`: 256 rows, one per opcode).
+    /// The columns as buffers of at least `count` elements (`steps`, `compactSteps`: 256 rows, one per opcode).
     struct Columns {
         let opcodes: UnsafeBufferPointer<UInt8>
         let opargs: UnsafeBufferPointer<Int>
         let jumpTargets: UnsafeBufferPointer<Int>
         let handlerIndices: UnsafeBufferPointer<Int>
         let steps: UnsafeBufferPointer<StackDepthTraits.WalkStep>
+        let compactSteps: UnsafeBufferPointer<StackDepthTraits.CompactStep>
         let count: Int
+        let traits: StackDepthTraits
 
-        /// The ``StackDepthTraits/WalkStep`` row of instruction `index` (< count) and its clamped effects.
+        /// The clamped fall-through effect of instruction `index` (< count), whose opcode's row is `compact`.
         @inline(__always)
-        func step(_ index: Int, _ traits: StackDepthTraits) -> (
-            step: StackDepthTraits.WalkStep, fallThrough: Int, jump: Int
-        ) {
-            let opcode = opcodes[index]
-            let step = steps[Int(opcode)]
-            let (fallThrough, jump) = traits.clampedEffects(step, opcode: opcode, oparg: opargs[index])
-            return (step, fallThrough, jump)
+        func fallThrough(_ index: Int, _ opcode: UInt8, _ compact: StackDepthTraits.CompactStep) -> Int {
+            typealias Step = StackDepthTraits.CompactStep
+            if compact.flags & (Step.linear | Step.general) == 0 { return compact.base }
+            let oparg = opargs[index]
+            if compact.flags & Step.general == 0 {
+                let value = compact.base &+ compact.coefficient &* ((oparg &>> Int(compact.shift)) & compact.mask)
+                return StackDepthComputation.clamp(value)
+            }
+            return traits.clampedFallThrough(steps[Int(opcode)], opcode: opcode, oparg: oparg)
+        }
+
+        /// The clamped jump effect of instruction `index` (< count).
+        @inline(__always)
+        func jump(_ index: Int, _ opcode: UInt8) -> Int {
+            traits.clampedEffects(steps[Int(opcode)], opcode: opcode, oparg: opargs[index]).jump
         }
     }
 
@@ -1020,7 +1091,7 @@ enum StackDepthWorklist {
     /// code does): the entry block is all the worklist walks. Nil at the first instruction that jumps or has a
     /// handler.
     @inline(__always)
-    static func straightLine(traits: StackDepthTraits, columns: Columns, entryDepth: Int) -> Int? {
+    static func straightLine(_ columns: Columns, entryDepth: Int) -> Int? {
         var maxDepth = entryDepth
         var depth = entryDepth
         for index in 0..<columns.count {
@@ -1028,109 +1099,162 @@ enum StackDepthWorklist {
             guard columns.jumpTargets[index] == StackDepthColumns.none,
                 columns.handlerIndices[index] == StackDepthColumns.none
             else { return nil }
-            let (step, fallThrough, _) = columns.step(index, traits)
-            if step.peak > 0 { maxDepth = max(maxDepth, depth + step.peak) }
-            depth = StackDepthComputation.clamp(depth + fallThrough)
+            let opcode = columns.opcodes[index]
+            let compact = columns.compactSteps[Int(opcode)]
+            let fallThrough = columns.fallThrough(index, opcode, compact)
+            if compact.flags & StackDepthTraits.CompactStep.rare != 0 {
+                let step = columns.steps[Int(opcode)]
+                if step.peak > 0 { maxDepth = max(maxDepth, depth + step.peak) }
+                if step.endsPath {
+                    return max(maxDepth, StackDepthComputation.clamp(depth + fallThrough))
+                }
+            }
+            // Both within ±depthLimit: no overflow.
+            depth = StackDepthComputation.clamp(depth &+ fallThrough)
             maxDepth = max(maxDepth, depth)
-            if step.endsPath { break }
         }
         return maxDepth
+    }
+
+    /// The worklist's mutable state: the entries, the pending stack of block starts (each at most once, as
+    /// `queued` says) and whether a block was walked too often.
+    struct Worklist {
+        let entries: UnsafeMutableBufferPointer<Entry>
+        let pending: UnsafeMutableBufferPointer<Int>
+        var top = 0
+        var unbounded = false
+
+        /// `stackdepth_push` (``StackDepthComputation/enqueue(_:depth:into:)`` without its reports) of the block
+        /// starting at `first`, a leader.
+        @inline(__always)
+        mutating func enqueue(_ first: Int, _ depth: Int) {
+            let known = entries[first].depth
+            guard depth > known else { return }
+            if !entries[first].queued {
+                guard Int(entries[first].walks) < StackDepthComputation.maximumWalksPerBlock else {
+                    unbounded = true
+                    return
+                }
+                entries[first].walks += 1
+                entries[first].queued = true
+                pending[top] = first
+                top += 1
+            }
+            entries[first].depth = depth
+        }
     }
 
     /// The worklist of ``StackDepthComputation/worklist()`` (`stackdepth()`) with blocks named by their first
     /// instruction: the same pushes in the same order, so the same walks and the same maximum.
     static func worklist(
-        traits: StackDepthTraits, columns: Columns, handlers: [StackDepthHandler], entryDepth: Int,
-        storage: inout StackDepthStorage
+        _ columns: Columns, handlers: [StackDepthHandler], entryDepth: Int, storage: inout StackDepthStorage
     ) -> Int? {
         let count = columns.count
         let none = StackDepthColumns.none
         // One row per instruction and one for the end (a leader, so that each walk stops there); the pending stack
-        // holds each block start at most once (`queued`).
-        refillPrefix(&storage.entries, Entry(depth: notLeader, walks: 0, queued: false), count: count + 1)
+        // holds each block start at most once.
+        refillPrefix(&storage.entries, .blank, count: count + 1)
         grow(&storage.pending, 0, toAtLeast: count)
         return storage.entries.withUnsafeMutableBufferPointer { entries in
             storage.pending.withUnsafeMutableBufferPointer { pending in
-                // Leaders. Every index stored to is below count + 1.
-                entries[0].depth = unreached
-                entries[count].depth = unreached
+                // Leaders and edges. Every index stored to is below count + 1.
+                entries[0] = .blockStart
+                entries[count] = .blockStart
                 var previousHandler = none
                 for index in 0..<count {
                     let target = columns.jumpTargets[index]
                     if target != none {
-                        if StackDepthComputation.valid(target, below: count) { entries[target].depth = unreached }
-                        entries[index + 1].depth = unreached
+                        if StackDepthComputation.valid(target, below: count) {
+                            (entries[target].depth, entries[target].leader) = (unreached, true)
+                            entries[index].edges |= jumps
+                        }
+                        (entries[index + 1].depth, entries[index + 1].leader) = (unreached, true)
                     }
                     let h = columns.handlerIndices[index]
                     if h != previousHandler {
                         previousHandler = h
+                        entries[index].edges |= handlerChanges
                         if let (target, _) = handlerEdge(h, handlers: handlers, count: count) {
-                            entries[target].depth = unreached
+                            (entries[target].depth, entries[target].leader) = (unreached, true)
                         }
                     }
                 }
 
                 var maxDepth = entryDepth
-                var top = 0
-                var unbounded = false
-                /// `stackdepth_push` (``StackDepthComputation/enqueue(_:depth:into:)`` without its reports).
-                @inline(__always)
-                func enqueue(_ first: Int, _ depth: Int) {
-                    let known = entries[first].depth
-                    guard depth > known else { return }
-                    if !entries[first].queued {
-                        guard Int(entries[first].walks) < StackDepthComputation.maximumWalksPerBlock else {
-                            unbounded = true
-                            return
-                        }
-                        entries[first].walks += 1
-                        entries[first].queued = true
-                        pending[top] = first
-                        top += 1
-                    }
-                    entries[first].depth = depth
-                }
-                @inline(__always)
-                func counted(_ depth: Int) -> Int {
-                    if depth > maxDepth { maxDepth = depth }
-                    return depth
-                }
-
-                enqueue(0, entryDepth)
-                while top > 0, !unbounded {
-                    top -= 1
-                    let first = pending[top]
+                var work = Worklist(entries: entries, pending: pending)
+                work.enqueue(0, entryDepth)
+                while work.top > 0, !work.unbounded {
+                    work.top -= 1
+                    let first = pending[work.top]
                     entries[first].queued = false
                     var depth = entries[first].depth
-                    var pushedHandler = none
+                    // The walk pushes a handler edge where the handler index changes, and at the block's start
+                    // where it is not none (`pushedHandler` starts as none).
+                    if entries[first].edges & handlerChanges == 0,
+                        let (target, start) = handlerEdge(
+                            columns.handlerIndices[first], handlers: handlers, count: count)
+                    {
+                        maxDepth = max(maxDepth, start)
+                        work.enqueue(target, start)
+                    }
                     var index = first
+                    var edges = entries[first].edges
                     var fallsThrough = true
-                    repeat {
-                        let h = columns.handlerIndices[index]
-                        if h != pushedHandler {
-                            pushedHandler = h
-                            if let (target, start) = handlerEdge(h, handlers: handlers, count: count) {
-                                enqueue(target, counted(start))
+                    while true {
+                        let opcode = columns.opcodes[index]
+                        let compact = columns.compactSteps[Int(opcode)]
+                        let fallThrough = columns.fallThrough(index, opcode, compact)
+                        if edges != 0 {
+                            let deepest = pushEdges(edges, of: index, at: depth, columns, handlers: handlers, into: &work)
+                            maxDepth = max(maxDepth, deepest)
+                        }
+                        if compact.flags & StackDepthTraits.CompactStep.rare != 0 {
+                            let step = columns.steps[Int(opcode)]
+                            if step.peak > 0 { maxDepth = max(maxDepth, depth + step.peak) }
+                            if step.endsPath {
+                                maxDepth = max(maxDepth, StackDepthComputation.clamp(depth + fallThrough))
+                                fallsThrough = false
+                                break
                             }
                         }
-                        let (step, fallThrough, jump) = columns.step(index, traits)
-                        if step.peak > 0 { _ = counted(depth + step.peak) }
-                        let target = columns.jumpTargets[index]
-                        if StackDepthComputation.valid(target, below: count), !step.jumpNotWalked {
-                            enqueue(target, counted(StackDepthComputation.clamp(depth + jump)))
-                        }
-                        depth = counted(StackDepthComputation.clamp(depth + fallThrough))
-                        index += 1
-                        if step.endsPath {
-                            fallsThrough = false
-                            break
-                        }
-                    } while entries[index].depth == notLeader
-                    if fallsThrough, index < count { enqueue(index, depth) }
+                        // Both within ±depthLimit: no overflow.
+                        depth = StackDepthComputation.clamp(depth &+ fallThrough)
+                        maxDepth = max(maxDepth, depth)
+                        index &+= 1  // <= count
+                        let next = entries[index]
+                        if next.leader { break }
+                        edges = next.edges
+                    }
+                    if fallsThrough, index < count { work.enqueue(index, depth) }
                 }
-                return unbounded ? nil : maxDepth
+                return work.unbounded ? nil : maxDepth
             }
         }
+    }
+
+    /// Pushes the edges leaving instruction `index` (< count), reached with `depth`, whose ``Entry/edges`` are
+    /// `edges`: its handler's where the handler index changes, then its jump's; returns the deepest of their depths
+    /// (`Int.min` without any). Out of line, so that the walk's loop keeps its registers for instructions without
+    /// edges.
+    @inline(never)
+    static func pushEdges(
+        _ edges: UInt8, of index: Int, at depth: Int, _ columns: Columns, handlers: [StackDepthHandler],
+        into work: inout Worklist
+    ) -> Int {
+        var deepest = Int.min
+        if edges & handlerChanges != 0,
+            let (target, start) = handlerEdge(columns.handlerIndices[index], handlers: handlers, count: columns.count)
+        {
+            deepest = start
+            work.enqueue(target, start)
+        }
+        let opcode = columns.opcodes[index]
+        if edges & jumps != 0, !columns.steps[Int(opcode)].jumpNotWalked {
+            let arrival = StackDepthComputation.clamp(depth + columns.jump(index, opcode))
+            deepest = max(deepest, arrival)
+            work.enqueue(columns.jumpTargets[index], arrival)
+        }
+        return deepest
     }
 
     /// The target of handler `h` and the depth it starts at, when `h` is a valid handler index whose entry is valid.
