@@ -1153,10 +1153,20 @@ enum StackDepthWorklist {
         let none = StackDepthColumns.none
         // One row per instruction and one for the end (a leader, so that each walk stops there); the pending stack
         // holds each block start at most once.
-        refillPrefix(&storage.entries, .blank, count: count + 1)
-        grow(&storage.pending, 0, toAtLeast: count)
-        return storage.entries.withUnsafeMutableBufferPointer { entries in
-            storage.pending.withUnsafeMutableBufferPointer { pending in
+        // Grown as fresh arrays (their contents are stale: cleared or written before read) of at least twice the
+        // size, not by appending one repeated element at a time.
+        if storage.entries.count < count + 1 {
+            storage.entries = [Entry](repeating: .blank, count: max(count + 1, 2 * storage.entries.count))
+        } else {
+            refillPrefix(&storage.entries, .blank, count: count + 1)
+        }
+        if storage.pending.count < count {
+            storage.pending = [Int](repeating: 0, count: max(count, 2 * storage.pending.count))
+        }
+        return storage.entries.withUnsafeMutableBufferPointer { entriesBuffer in
+            storage.pending.withUnsafeMutableBufferPointer { pendingBuffer in
+                // Copies of the (inout) buffer descriptions, which the loops then keep in registers.
+                let (entries, pending) = (entriesBuffer, pendingBuffer)
                 // Leaders and edges. Every index stored to is below count + 1.
                 entries[0] = .blockStart
                 entries[count] = .blockStart
