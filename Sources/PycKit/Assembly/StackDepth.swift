@@ -116,7 +116,9 @@ extension PythonVersion {
     }
 
     /// ``stackDepth(of:handlers:flags:)``'s maximum alone (no findings pass), over instructions given as columns:
-    /// what the assembler needs.
+    /// what the assembler needs. 3.7+ compute it with ``StackDepthWorklist`` (the same worklist over less state; the
+    /// corpus survey in `StackDepthTests` checks both agree), 2.7/3.6 and code whose depth grows around a cycle with
+    /// the full computation.
     /// `storage` holds working arrays reused from one call to the next.
     func maxStackDepth(
         of columns: StackDepthColumns, handlers: [StackDepthHandler], flags: Int32, storage: inout StackDepthStorage
@@ -1215,7 +1217,8 @@ enum StackDepthWorklist {
                         let compact = columns.compactSteps[Int(opcode)]
                         let fallThrough = columns.fallThrough(index, opcode, compact)
                         if edges != 0 {
-                            let deepest = pushEdges(edges, of: index, at: depth, columns, handlers: handlers, into: &work)
+                            let deepest = pushEdges(
+                                edges, of: index, at: depth, columns, handlers: handlers, into: &work)
                             maxDepth = max(maxDepth, deepest)
                         }
                         if compact.flags & StackDepthTraits.CompactStep.rare != 0 {
