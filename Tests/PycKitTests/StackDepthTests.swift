@@ -64,6 +64,7 @@ struct StackDepthTests {
         #expect(survey.codeObjects > 10_000)
         #expect(survey.greater.isEmpty, "computed > co_stacksize: \(survey.greater.prefix(10))")
         #expect(survey.findings.isEmpty, "findings: \(survey.findings.prefix(10))")
+        #expect(survey.assemblerDiffers.isEmpty, "assembler's maximum differs: \(survey.assemblerDiffers.prefix(10))")
         let limits = Self.limits(version)
         #expect(
             survey.smaller.count <= limits.smaller,
@@ -90,6 +91,10 @@ struct StackDepthTests {
         var needingNoStack = 0
         var greater: [String] = []
         var findings: [String] = []
+        /// Code objects whose ``PythonVersion/maxStackDepth(of:handlers:flags:storage:)`` differs.
+        var assemblerDiffers: [String] = []
+        /// Reused by each code object's `maxStackDepth`, as in the assembler.
+        var storage = StackDepthStorage()
         /// Readable dumps of the first code objects computed greater or with findings.
         var dumps: [String] = []
 
@@ -114,6 +119,10 @@ struct StackDepthTests {
                 greater.append("\(name) \(computed) > \(declared)")
             }
             findings.append(contentsOf: found.map { "\(name): \($0)" })
+            let assembler = version.maxStackDepth(
+                of: StackDepthColumns(input.instructions), handlers: input.handlers, flags: code.flags,
+                storage: &storage)
+            if assembler != computed { assemblerDiffers.append("\(name) \(assembler) != \(computed)") }
             if (computed > declared || !found.isEmpty) && dumps.count < 3 {
                 dumps.append(name + "\n" + input.dump(version: version, flags: code.flags))
             }
@@ -127,6 +136,7 @@ struct StackDepthTests {
             needingNoStack += other.needingNoStack
             greater += other.greater
             findings += other.findings
+            assemblerDiffers += other.assemblerDiffers
             dumps += other.dumps.prefix(max(0, 3 - dumps.count))
         }
 
@@ -410,6 +420,17 @@ struct StackDepthTests {
         }
     }
 
+    /// The maximum as the assembler computes it (``PythonVersion/maxStackDepth(of:handlers:flags:storage:)``, with
+    /// `storage` reused), expected to equal ``PythonVersion/stackDepth(of:handlers:flags:)``'s.
+    static func expectAssemblerDepth(
+        _ version: PythonVersion, _ code: [StackDepthInstruction], _ handlers: [StackDepthHandler] = [],
+        flags: Int32 = 0, equal depth: Int, storage: inout StackDepthStorage
+    ) {
+        let assembler = version.maxStackDepth(
+            of: StackDepthColumns(code), handlers: handlers, flags: flags, storage: &storage)
+        #expect(assembler == depth, "\(version): \(code.count) instructions")
+    }
+
     static let conditionalJump = "POP_JUMP_IF_FALSE|POP_JUMP_FORWARD_IF_FALSE"
     static let backwardJump = "JUMP_BACKWARD|JUMP_ABSOLUTE"
 
@@ -434,6 +455,8 @@ struct StackDepthTests {
             ])
         let (depth, findings) = version.stackDepth(of: code, handlers: [], flags: 0)
         #expect(depth == 2, "the deeper arrival counts")
+        var storage = StackDepthStorage()
+        Self.expectAssemblerDepth(version, code, equal: depth, storage: &storage)
         // 3.9+ compilers keep merges consistent (3.12+ refuse otherwise); 2.7–3.8 count worst cases.
         let expected = version >= .v3_9 ? [StackDepthFinding(.inconsistentDepth(expected: 0, found: 1), at: 3)] : []
         #expect(findings == expected)
@@ -462,6 +485,8 @@ struct StackDepthTests {
         ]
         let result = version.stackDepth(of: fine, handlers: handlers, flags: 0)
         #expect(result.findings.isEmpty && result.maxDepth == 1)
+        var storage = StackDepthStorage()
+        Self.expectAssemblerDepth(version, fine, handlers, equal: 1, storage: &storage)
     }
 
     @Test("unknown stack effect: an opcode the version does not define", arguments: PythonVersion.all)
@@ -513,12 +538,17 @@ struct StackDepthTests {
                 StackDepthFinding(.underflow(depth: -1), at: 2),
             ])
         #expect(result.maxDepth == 3)
+        var storage = StackDepthStorage()
+        Self.expectAssemblerDepth(version, code, equal: depth, storage: &storage)
+        Self.expectAssemblerDepth(version, covered, handlers, equal: 3, storage: &storage)
     }
 
     @Test("a depth growing around a loop stops with a finding", arguments: PythonVersion.all)
     func growingLoop(version: PythonVersion) throws {
         let code = try Self.code(version, [("LOAD_CONST", 0, nil, nil), (Self.backwardJump, 0, 0, nil)])
         let (depth, findings) = version.stackDepth(of: code, handlers: [], flags: 0)
+        var storage = StackDepthStorage()
+        Self.expectAssemblerDepth(version, code, equal: depth, storage: &storage)
         if StackDepthTraits.forVersion(version).algorithm == .recursiveWalk {
             // stackdepth_walk never re-enters a block on the current path: CPython's answer is 1.
             #expect(depth == 1 && findings.isEmpty)
@@ -534,6 +564,7 @@ struct StackDepthTests {
         let opargs = [0, 1, 3, -1, 255, 1 << 40, Int.max, Int.min]
         let loadConst = try #require(version.opcodes["LOAD_CONST"]?.byte)
         var runs = 0
+        var storage = StackDepthStorage()
         for opcode in 0..<256 {
             for oparg in opargs {
                 let code = [
@@ -549,6 +580,8 @@ struct StackDepthTests {
                 let (depth, _) = version.stackDepth(
                     of: code, handlers: handlers, flags: Int32(truncatingIfNeeded: oparg))
                 #expect(depth >= 0)
+                Self.expectAssemblerDepth(
+                    version, code, handlers, flags: Int32(truncatingIfNeeded: oparg), equal: depth, storage: &storage)
                 runs += 1
             }
         }
@@ -577,6 +610,8 @@ struct StackDepthTests {
         let (depth, findings) = version.stackDepth(of: code, handlers: [], flags: 0)
         #expect(depth == 40_000)
         #expect(findings.isEmpty, "\(findings.prefix(3))")
+        var storage = StackDepthStorage()
+        Self.expectAssemblerDepth(version, code, equal: depth, storage: &storage)
         // One long block reached ever deeper, 10,000 times: the worklist walks it once (with the deepest arrival),
         // 2.7/3.6's depth-first replay stops after 64 walks and falls back to the bound.
         var deeper: [StackDepthInstruction] = []
@@ -584,6 +619,7 @@ struct StackDepthTests {
         deeper += Array(repeating: instruction(load), count: 10_000) + [instruction(ret)]
         let result = version.stackDepth(of: deeper, handlers: [], flags: 0)
         #expect(result.maxDepth >= 20_000)
+        Self.expectAssemblerDepth(version, deeper, equal: result.maxDepth, storage: &storage)
     }
 }
 

@@ -116,14 +116,21 @@ extension PythonVersion {
     }
 
     /// ``stackDepth(of:handlers:flags:)``'s maximum alone (no findings pass), over instructions given as columns:
-    /// what the assembler needs.
+    /// what the assembler needs. 3.7+ compute it with ``StackDepthWorklist`` (the same worklist over less state; the
+    /// corpus survey in `StackDepthTests` checks both agree), 2.7/3.6 and code whose depth grows around a cycle with
+    /// the full computation.
     /// `storage` holds working arrays reused from one call to the next.
     func maxStackDepth(
         of columns: StackDepthColumns, handlers: [StackDepthHandler], flags: Int32, storage: inout StackDepthStorage
     ) -> Int {
+        let traits = StackDepthTraits.forVersion(self)
+        if let depth = StackDepthWorklist.maxDepth(
+            traits: traits, columns: columns, handlers: handlers, flags: flags, storage: &storage)
+        {
+            return depth
+        }
         var computation = StackDepthComputation(
-            traits: StackDepthTraits.forVersion(self), columns: columns, handlers: handlers, flags: flags,
-            storage: &storage)
+            traits: traits, columns: columns, handlers: handlers, flags: flags, storage: &storage)
         let depth = computation.run(findings: false).maxDepth
         computation.giveStorage(to: &storage)
         return depth
@@ -358,6 +365,7 @@ final class StackDepthTraits: Sendable {
                 linear: linear != nil, fallThroughTerm: linear?.fallThrough ?? .zero, jumpTerm: linear?.jump ?? .zero,
                 endsPath: endsPath[byte], jumpNotWalked: jumpNotWalked[byte], peak: peak[byte])
         }
+        compactSteps = walkSteps.map(CompactStep.init)
     }
 
     /// What the worklist needs of one opcode, in one table row (one load per instruction instead of one per table).
@@ -408,6 +416,71 @@ final class StackDepthTraits: Sendable {
 
     /// Per opcode: ``constantEffects`` (clamped), ``endsPath``, ``jumpNotWalked`` and ``peak`` together.
     let walkSteps: [WalkStep]
+
+    /// What the assembler's walk (``StackDepthWorklist``) reads of a ``WalkStep`` for most instructions: the
+    /// fall-through effect, and whether the rare part of the walk applies.
+    struct CompactStep {
+        /// The clamped fall-through effect where the effects do not depend on the oparg; with ``linear``, the
+        /// ``WalkStep/Term``'s base.
+        var base: Int
+        /// With ``linear``: the fall-through effect is `clamp(base &+ coefficient &* ((oparg &>> shift) & mask))`,
+        /// ``WalkStep/Term/value(_:)`` of a term whose shift is below 64 (where `&>>` and `>>` agree).
+        var coefficient: Int
+        var mask: Int
+        var shift: UInt8
+        /// ``linear``, ``general``, ``rare``.
+        var flags: UInt8
+
+        /// The fall-through effect is a term of the oparg (see ``coefficient``).
+        static let linear: UInt8 = 1
+        /// The effects need ``StackDepthTraits/clampedEffects(_:opcode:oparg:)``.
+        static let general: UInt8 = 2
+        /// The opcode ends the path or peaks above its depths (``WalkStep/endsPath``, ``WalkStep/peak``).
+        static let rare: UInt8 = 4
+
+        init(_ step: WalkStep) {
+            (base, coefficient, mask, shift, flags) = (0, 0, 0, 0, 0)
+            let term = step.fallThroughTerm
+            if step.constant {
+                base = step.fallThrough
+            } else if step.linear, (0..<64).contains(term.shift) {
+                (base, coefficient, mask, shift) = (term.base, term.coefficient, term.mask, UInt8(term.shift))
+                flags |= Self.linear
+            } else {
+                flags |= Self.general
+            }
+            if step.endsPath || step.peak > 0 { flags |= Self.rare }
+        }
+    }
+
+    /// ``walkSteps`` as ``CompactStep``s.
+    let compactSteps: [CompactStep]
+
+    /// The clamped effects of `opcode` at `oparg`, whose ``walkSteps`` row is `step`; 0 both ways for an opcode
+    /// without one (reported by the findings pass).
+    @inline(__always)
+    func clampedEffects(_ step: WalkStep, opcode: UInt8, oparg: Int) -> (fallThrough: Int, jump: Int) {
+        if step.constant { return (step.fallThrough, step.jump) }
+        if step.linear {
+            return (
+                StackDepthComputation.clamp(step.fallThroughTerm.value(oparg)),
+                StackDepthComputation.clamp(step.jumpTerm.value(oparg))
+            )
+        }
+        guard let (fallThrough, jump) = effects(opcode: opcode, oparg: oparg) else { return (0, 0) }
+        return (StackDepthComputation.clamp(fallThrough), StackDepthComputation.clamp(jump))
+    }
+
+    /// ``clampedEffects(_:opcode:oparg:)``'s fall-through effect alone (the jump's formula is not evaluated).
+    @inline(__always)
+    func clampedFallThrough(_ step: WalkStep, opcode: UInt8, oparg: Int) -> Int {
+        guard !step.constant, !step.linear, case .table = effectRules[Int(opcode)] else {
+            return clampedEffects(step, opcode: opcode, oparg: oparg).fallThrough
+        }
+        // `effects(opcode:oparg:)` under rule `.table`: no effect is 0, otherwise `value(oparg:jump: false)`.
+        guard let effect = tableEffects[Int(opcode)] else { return 0 }
+        return StackDepthComputation.clamp(effect.fallThrough.evaluate(oparg: oparg))
+    }
 
     /// The effect along the fall-through and along the jump, or nil where the release defines none.
     @inline(__always)
@@ -467,6 +540,8 @@ struct StackDepthStorage {
     var queued: [Bool] = []
     var mergeReported: [Bool] = []
     var pending: [Int] = []
+    /// ``StackDepthWorklist``'s per-instruction state.
+    var entries: [StackDepthWorklist.Entry] = []
 }
 
 
@@ -562,7 +637,7 @@ private struct StackDepthComputation {
     @inline(__always)
     func validTarget(_ index: Int) -> Int? {
         let target = jumpTargets[index]
-        guard target >= 0, target < count else { return nil }
+        guard Self.valid(target, below: count) else { return nil }
         return target
     }
 
@@ -570,10 +645,10 @@ private struct StackDepthComputation {
     @inline(__always)
     func handlerEdge(_ index: Int) -> (target: Int, depth: Int)? {
         let h = handlerIndices[index]
-        guard h >= 0, h < handlers.count else { return nil }
+        guard Self.valid(h, below: handlers.count) else { return nil }
         let handler = handlers[h]
-        guard handler.target >= 0, handler.target < count, handler.depth >= 0 else { return nil }
-        return (handler.target, clamp(handler.depth) + 1 + (handler.lasti ? 1 : 0))
+        guard Self.valid(handler.target, below: count), handler.depth >= 0 else { return nil }
+        return (handler.target, Self.clamp(handler.depth) + 1 + (handler.lasti ? 1 : 0))
     }
 
     /// Splits the instructions into blocks (leaders: the entry, jump and handler targets, the instruction after a
@@ -595,7 +670,7 @@ private struct StackDepthComputation {
             for index in 0..<count {
                 let target = jumpTargets[index]
                 if target != StackDepthColumns.none {
-                    if target >= 0, target < count {
+                    if Self.valid(target, below: count) {
                         leader[target] = true
                     } else {
                         report(.jumpOutOfRange(target: target), at: index)
@@ -653,7 +728,7 @@ private struct StackDepthComputation {
         guard let (fallThrough, jump) = traits.effects(opcode: opcodes[index], oparg: opargs[index]) else {
             return (0, 0)
         }
-        return (clamp(fallThrough), clamp(jump))
+        return (Self.clamp(fallThrough), Self.clamp(jump))
     }
 
     /// Counts `depth` toward the maximum and returns it.
@@ -670,11 +745,13 @@ private struct StackDepthComputation {
         if extra > 0 { _ = count(depth + extra) }
     }
 
-    @inline(__always)
-    func clamp(_ value: Int) -> Int { Self.clamp(value) }
-
+    /// `value` within ±``depthLimit``.
     @inline(__always)
     static func clamp(_ value: Int) -> Int { min(max(value, -depthLimit), depthLimit) }
+
+    /// Whether `index` (a jump or handler target, a handler index) lies in `0..<count`.
+    @inline(__always)
+    static func valid(_ index: Int, below count: Int) -> Bool { UInt(bitPattern: index) < UInt(bitPattern: count) }
 
     /// Counts one more walk of `block`, now reached with `depth`; past the limit the code is marked unbounded, the
     /// block is reported as a merge point reached with two depths (whatever the release guarantees: the depth grows
@@ -693,11 +770,11 @@ private struct StackDepthComputation {
     func bound() -> Int {
         var total = entryDepth
         for handler in handlers where handler.depth >= 0 {
-            total = max(total, clamp(handler.depth) + 2)
+            total = max(total, Self.clamp(handler.depth) + 2)
         }
         for index in 0..<count {
             let (fallThrough, jump) = effects(index)
-            total = clamp(total + max(0, fallThrough, jump, traits.peak[Int(opcodes[index])]))
+            total = Self.clamp(total + max(0, fallThrough, jump, traits.peak[Int(opcodes[index])]))
         }
         return total
     }
@@ -734,26 +811,15 @@ private struct StackDepthComputation {
                         enqueue(target, depth: self.count(start), into: &pending)
                     }
                 }
-                let opcode = Int(opcodes[index])
-                let step = steps[opcode]
-                let fallThrough: Int
-                let jump: Int
-                if step.constant {
-                    (fallThrough, jump) = (step.fallThrough, step.jump)
-                } else if step.linear {
-                    let oparg = opargs[index]
-                    (fallThrough, jump) = (
-                        clamp(step.fallThroughTerm.value(oparg)), clamp(step.jumpTerm.value(oparg))
-                    )
-                } else {
-                    (fallThrough, jump) = effects(index)
-                }
+                let opcode = opcodes[index]
+                let step = steps[Int(opcode)]
+                let (fallThrough, jump) = traits.clampedEffects(step, opcode: opcode, oparg: opargs[index])
                 if step.peak > 0 { _ = self.count(depth + step.peak) }
                 let target = jumpTargets[index]
-                if target >= 0, target < count, !step.jumpNotWalked {
-                    enqueue(target, depth: self.count(clamp(depth + jump)), into: &pending)
+                if Self.valid(target, below: count), !step.jumpNotWalked {
+                    enqueue(target, depth: self.count(Self.clamp(depth + jump)), into: &pending)
                 }
-                depth = self.count(clamp(depth + fallThrough))
+                depth = self.count(Self.clamp(depth + fallThrough))
                 if step.endsPath {
                     fallsThrough = false
                     break
@@ -819,11 +885,11 @@ private struct StackDepthComputation {
                 countPeak(index, at: before)
                 let opcode = Int(opcodes[index])
                 frames[top].next += 1
-                frames[top].depth = count(clamp(before + fallThrough))
+                frames[top].depth = count(Self.clamp(before + fallThrough))
                 if traits.endsPath[opcode] { frames[top].done = true }
                 if let (target, start) = handlerEdge(index) { enter(target, count(start)) }
                 if let target = validTarget(index), !traits.jumpNotWalked[opcode] {
-                    enter(target, count(clamp(before + jump)))
+                    enter(target, count(Self.clamp(before + jump)))
                 }
             } else if !frame.done, end < count {
                 frames[top].done = true
@@ -876,15 +942,15 @@ private struct StackDepthComputation {
                     report(.unknownStackEffect, at: index)
                     continue
                 }
-                let (fallThrough, jump) = (clamp(effect.fallThrough), clamp(effect.jump))
+                let (fallThrough, jump) = (Self.clamp(effect.fallThrough), Self.clamp(effect.jump))
                 let h = handlerIndices[index]
-                if h >= 0, h < handlers.count, handlers[h].depth > depth {
+                if Self.valid(h, below: handlers.count), handlers[h].depth > depth {
                     report(.handlerDepthTooDeep(handlerDepth: handlers[h].depth, stackDepth: depth), at: index)
                 }
                 if validTarget(index) != nil, depth + jump < 0 {
                     report(.underflow(depth: depth + jump), at: index)
                 }
-                depth = clamp(depth + fallThrough)
+                depth = Self.clamp(depth + fallThrough)
                 if depth < 0 {
                     report(.underflow(depth: depth), at: index)
                     depth = 0
@@ -912,9 +978,304 @@ private struct StackDepthComputation {
             var depth = startDepth[block]
             for index in blockStarts[block]..<blockStarts[block + 1] {
                 out[index] = depth
-                depth = clamp(depth + effects(index).fallThrough)
+                depth = Self.clamp(depth + effects(index).fallThrough)
             }
         }
         return out
+    }
+}
+
+// MARK: - The assembler's maximum (3.7+)
+
+/// ``StackDepthComputation``'s maximum for the releases it walks with a worklist and without dead code (3.7+),
+/// computed with the same worklist in the same order over less state: a block is named by its first instruction,
+/// the per-instruction ``Entry`` row says whether a block starts there, which edges leave the instruction, and holds
+/// the block's worklist state, and the columns are read through buffers whose bounds are checked once. What only the
+/// findings need (blocks numbered, every leader, merge reports) is left out.
+///
+/// Leaders are the entry, valid jump and handler targets and the instruction after a jump. The instruction after an
+/// opcode without fall-through is not one: those opcodes end the walk (``StackDepthTraits/endsPath`` equals
+/// ``StackDepthTraits/noFallThrough`` here), so only a jump or handler reaches what follows, which makes it a leader
+/// anyway. Code in which no reached instruction jumps or has a handler (most small functions) is one straight walk.
+enum StackDepthWorklist {
+    /// A block start no edge has reached yet.
+    static let unreached = Int.min
+    /// ``Entry/edges``: the instruction jumps to an instruction.
+    static let jumps: UInt8 = 1
+    /// ``Entry/edges``: the instruction's handler index differs from the previous instruction's (or, for the first,
+    /// from none), so that a walk passing from one to the other pushes the handler edge.
+    static let handlerChanges: UInt8 = 2
+
+    /// One instruction: its edges, and whether a block starts there with the block's worklist state. All zero bytes
+    /// for an instruction inside a block without edges, so that the rows are cleared as one block of memory.
+    struct Entry {
+        /// At a block start: ``unreached``, or the depth the block was last reached with.
+        var depth: Int
+        /// Walks of the block so far.
+        var walks: UInt8
+        /// The block waits in the worklist.
+        var queued: Bool
+        /// ``jumps`` and ``handlerChanges``.
+        var edges: UInt8
+        /// A block starts here.
+        var leader: Bool
+
+        static let blank = Entry(depth: 0, walks: 0, queued: false, edges: 0, leader: false)
+        static let blockStart = Entry(depth: unreached, walks: 0, queued: false, edges: 0, leader: true)
+    }
+
+    /// The maximum ``StackDepthComputation/run(findings:)`` computes, nil where this path does not apply (2.7, 3.6)
+    /// or gives up (a block walked ``StackDepthComputation/maximumWalksPerBlock`` times: the caller replays the full
+    /// computation, which bounds it).
+    static func maxDepth(
+        traits: StackDepthTraits, columns: StackDepthColumns, handlers: [StackDepthHandler], flags: Int32,
+        storage: inout StackDepthStorage
+    ) -> Int? {
+        guard case .worklist = traits.algorithm, !traits.walksDeadCode else { return nil }
+        let entryDepth = flags & StackDepthTraits.generatorFlags != 0 ? traits.generatorEntryDepth : 0
+        // Never more than any array holds (each index below `count` is read from each of them).
+        let count = min(
+            columns.count, columns.opcodes.count, columns.opargs.count, columns.jumpTargets.count,
+            columns.handlers.count)
+        guard count > 0 else { return entryDepth }
+        return columns.opcodes.withUnsafeBufferPointer { opcodes in
+            columns.opargs.withUnsafeBufferPointer { opargs in
+                columns.jumpTargets.withUnsafeBufferPointer { jumpTargets in
+                    columns.handlers.withUnsafeBufferPointer { handlerIndices in
+                        traits.walkSteps.withUnsafeBufferPointer { steps in
+                            traits.compactSteps.withUnsafeBufferPointer { compactSteps in
+                                let columns = Columns(
+                                    opcodes: opcodes, opargs: opargs, jumpTargets: jumpTargets,
+                                    handlerIndices: handlerIndices, steps: steps, compactSteps: compactSteps,
+                                    count: count, traits: traits)
+                                if let depth = straightLine(columns, entryDepth: entryDepth) { return depth }
+                                return worklist(columns, handlers: handlers, entryDepth: entryDepth, storage: &storage)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The columns as buffers of at least `count` elements (`steps`, `compactSteps`: 256 rows, one per opcode).
+    struct Columns {
+        let opcodes: UnsafeBufferPointer<UInt8>
+        let opargs: UnsafeBufferPointer<Int>
+        let jumpTargets: UnsafeBufferPointer<Int>
+        let handlerIndices: UnsafeBufferPointer<Int>
+        let steps: UnsafeBufferPointer<StackDepthTraits.WalkStep>
+        let compactSteps: UnsafeBufferPointer<StackDepthTraits.CompactStep>
+        let count: Int
+        let traits: StackDepthTraits
+
+        /// The clamped fall-through effect of instruction `index` (< count), whose opcode's row is `compact`.
+        @inline(__always)
+        func fallThrough(_ index: Int, _ opcode: UInt8, _ compact: StackDepthTraits.CompactStep) -> Int {
+            typealias Step = StackDepthTraits.CompactStep
+            if compact.flags & (Step.linear | Step.general) == 0 { return compact.base }
+            let oparg = opargs[index]
+            if compact.flags & Step.general == 0 {
+                let value = compact.base &+ compact.coefficient &* ((oparg &>> Int(compact.shift)) & compact.mask)
+                return StackDepthComputation.clamp(value)
+            }
+            return traits.clampedFallThrough(steps[Int(opcode)], opcode: opcode, oparg: oparg)
+        }
+
+        /// The clamped jump effect of instruction `index` (< count).
+        @inline(__always)
+        func jump(_ index: Int, _ opcode: UInt8) -> Int {
+            traits.clampedEffects(steps[Int(opcode)], opcode: opcode, oparg: opargs[index]).jump
+        }
+    }
+
+    /// The maximum of code whose walk from the entry meets no jump and no handler before an opcode ends it (or the
+    /// code does): the entry block is all the worklist walks. Nil at the first instruction that jumps or has a
+    /// handler.
+    @inline(__always)
+    static func straightLine(_ columns: Columns, entryDepth: Int) -> Int? {
+        var maxDepth = entryDepth
+        var depth = entryDepth
+        for index in 0..<columns.count {
+            // Any jump, even one leading nowhere, or any handler, even an invalid one: the worklist decides.
+            guard columns.jumpTargets[index] == StackDepthColumns.none,
+                columns.handlerIndices[index] == StackDepthColumns.none
+            else { return nil }
+            let opcode = columns.opcodes[index]
+            let compact = columns.compactSteps[Int(opcode)]
+            let fallThrough = columns.fallThrough(index, opcode, compact)
+            if compact.flags & StackDepthTraits.CompactStep.rare != 0 {
+                let step = columns.steps[Int(opcode)]
+                if step.peak > 0 { maxDepth = max(maxDepth, depth + step.peak) }
+                if step.endsPath {
+                    return max(maxDepth, StackDepthComputation.clamp(depth + fallThrough))
+                }
+            }
+            // Both within ±depthLimit: no overflow.
+            depth = StackDepthComputation.clamp(depth &+ fallThrough)
+            maxDepth = max(maxDepth, depth)
+        }
+        return maxDepth
+    }
+
+    /// The worklist's mutable state: the entries, the pending stack of block starts (each at most once, as
+    /// `queued` says) and whether a block was walked too often.
+    struct Worklist {
+        let entries: UnsafeMutableBufferPointer<Entry>
+        let pending: UnsafeMutableBufferPointer<Int>
+        var top = 0
+        var unbounded = false
+
+        /// `stackdepth_push` (``StackDepthComputation/enqueue(_:depth:into:)`` without its reports) of the block
+        /// starting at `first`, a leader.
+        @inline(__always)
+        mutating func enqueue(_ first: Int, _ depth: Int) {
+            let known = entries[first].depth
+            guard depth > known else { return }
+            if !entries[first].queued {
+                guard Int(entries[first].walks) < StackDepthComputation.maximumWalksPerBlock else {
+                    unbounded = true
+                    return
+                }
+                entries[first].walks += 1
+                entries[first].queued = true
+                pending[top] = first
+                top += 1
+            }
+            entries[first].depth = depth
+        }
+    }
+
+    /// The worklist of ``StackDepthComputation/worklist()`` (`stackdepth()`) with blocks named by their first
+    /// instruction: the same pushes in the same order, so the same walks and the same maximum.
+    static func worklist(
+        _ columns: Columns, handlers: [StackDepthHandler], entryDepth: Int, storage: inout StackDepthStorage
+    ) -> Int? {
+        let count = columns.count
+        let none = StackDepthColumns.none
+        // One row per instruction and one for the end (a leader, so that each walk stops there); the pending stack
+        // holds each block start at most once.
+        // Grown as fresh arrays (their contents are stale: cleared or written before read) of at least twice the
+        // size, not by appending one repeated element at a time.
+        if storage.entries.count < count + 1 {
+            storage.entries = [Entry](repeating: .blank, count: max(count + 1, 2 * storage.entries.count))
+        } else {
+            refillPrefix(&storage.entries, .blank, count: count + 1)
+        }
+        if storage.pending.count < count {
+            storage.pending = [Int](repeating: 0, count: max(count, 2 * storage.pending.count))
+        }
+        return storage.entries.withUnsafeMutableBufferPointer { entriesBuffer in
+            storage.pending.withUnsafeMutableBufferPointer { pendingBuffer in
+                // Copies of the (inout) buffer descriptions, which the loops then keep in registers.
+                let (entries, pending) = (entriesBuffer, pendingBuffer)
+                // Leaders and edges. Every index stored to is below count + 1.
+                entries[0] = .blockStart
+                entries[count] = .blockStart
+                var previousHandler = none
+                for index in 0..<count {
+                    let target = columns.jumpTargets[index]
+                    if target != none {
+                        if StackDepthComputation.valid(target, below: count) {
+                            (entries[target].depth, entries[target].leader) = (unreached, true)
+                            entries[index].edges |= jumps
+                        }
+                        (entries[index + 1].depth, entries[index + 1].leader) = (unreached, true)
+                    }
+                    let h = columns.handlerIndices[index]
+                    if h != previousHandler {
+                        previousHandler = h
+                        entries[index].edges |= handlerChanges
+                        if let (target, _) = handlerEdge(h, handlers: handlers, count: count) {
+                            (entries[target].depth, entries[target].leader) = (unreached, true)
+                        }
+                    }
+                }
+
+                var maxDepth = entryDepth
+                var work = Worklist(entries: entries, pending: pending)
+                work.enqueue(0, entryDepth)
+                while work.top > 0, !work.unbounded {
+                    work.top -= 1
+                    let first = pending[work.top]
+                    entries[first].queued = false
+                    var depth = entries[first].depth
+                    // The walk pushes a handler edge where the handler index changes, and at the block's start
+                    // where it is not none (`pushedHandler` starts as none).
+                    if entries[first].edges & handlerChanges == 0,
+                        let (target, start) = handlerEdge(
+                            columns.handlerIndices[first], handlers: handlers, count: count)
+                    {
+                        maxDepth = max(maxDepth, start)
+                        work.enqueue(target, start)
+                    }
+                    var index = first
+                    var edges = entries[first].edges
+                    var fallsThrough = true
+                    while true {
+                        let opcode = columns.opcodes[index]
+                        let compact = columns.compactSteps[Int(opcode)]
+                        let fallThrough = columns.fallThrough(index, opcode, compact)
+                        if edges != 0 {
+                            let deepest = pushEdges(
+                                edges, of: index, at: depth, columns, handlers: handlers, into: &work)
+                            maxDepth = max(maxDepth, deepest)
+                        }
+                        if compact.flags & StackDepthTraits.CompactStep.rare != 0 {
+                            let step = columns.steps[Int(opcode)]
+                            if step.peak > 0 { maxDepth = max(maxDepth, depth + step.peak) }
+                            if step.endsPath {
+                                maxDepth = max(maxDepth, StackDepthComputation.clamp(depth + fallThrough))
+                                fallsThrough = false
+                                break
+                            }
+                        }
+                        // Both within ±depthLimit: no overflow.
+                        depth = StackDepthComputation.clamp(depth &+ fallThrough)
+                        maxDepth = max(maxDepth, depth)
+                        index &+= 1  // <= count
+                        let next = entries[index]
+                        if next.leader { break }
+                        edges = next.edges
+                    }
+                    if fallsThrough, index < count { work.enqueue(index, depth) }
+                }
+                return work.unbounded ? nil : maxDepth
+            }
+        }
+    }
+
+    /// Pushes the edges leaving instruction `index` (< count), reached with `depth`, whose ``Entry/edges`` are
+    /// `edges`: its handler's where the handler index changes, then its jump's; returns the deepest of their depths
+    /// (`Int.min` without any). Out of line, so that the walk's loop keeps its registers for instructions without
+    /// edges.
+    @inline(never)
+    static func pushEdges(
+        _ edges: UInt8, of index: Int, at depth: Int, _ columns: Columns, handlers: [StackDepthHandler],
+        into work: inout Worklist
+    ) -> Int {
+        var deepest = Int.min
+        if edges & handlerChanges != 0,
+            let (target, start) = handlerEdge(columns.handlerIndices[index], handlers: handlers, count: columns.count)
+        {
+            deepest = start
+            work.enqueue(target, start)
+        }
+        let opcode = columns.opcodes[index]
+        if edges & jumps != 0, !columns.steps[Int(opcode)].jumpNotWalked {
+            let arrival = StackDepthComputation.clamp(depth + columns.jump(index, opcode))
+            deepest = max(deepest, arrival)
+            work.enqueue(columns.jumpTargets[index], arrival)
+        }
+        return deepest
+    }
+
+    /// The target of handler `h` and the depth it starts at, when `h` is a valid handler index whose entry is valid.
+    @inline(__always)
+    static func handlerEdge(_ h: Int, handlers: [StackDepthHandler], count: Int) -> (target: Int, depth: Int)? {
+        guard StackDepthComputation.valid(h, below: handlers.count) else { return nil }
+        let handler = handlers[h]
+        guard StackDepthComputation.valid(handler.target, below: count), handler.depth >= 0 else { return nil }
+        return (handler.target, StackDepthComputation.clamp(handler.depth) + 1 + (handler.lasti ? 1 : 0))
     }
 }
