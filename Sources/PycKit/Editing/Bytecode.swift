@@ -60,9 +60,9 @@ public struct Bytecode: Sendable, Equatable {
     public enum Constant: Sendable, Equatable {
         case value(PyObject)
         /// A nested code object, lifted; `encoding` is the marshal encoding of the original object.
-        /// (Stored inline, not `indirect`: the recursion runs through the `constants` array already,
-        /// and without a box the assembler can move a nested bytecode out instead of copying it.)
-        case code(Bytecode, encoding: MarshalEncoding)
+        /// (`indirect`: a ``Bytecode`` inline would make every constant, plain values included, as
+        /// large as a code object's template, and each move of one a copy of that many bytes.)
+        indirect case code(Bytecode, encoding: MarshalEncoding)
 
         /// The constant as a marshalled object (nested code not assembled: its template).
         public var object: PyObject {
