@@ -31,17 +31,35 @@ public struct Name: Hashable, Sendable, Comparable, ExpressibleByStringLiteral, 
     public static func < (a: Name, b: Name) -> Bool { a != b && a.utf8.lexicographicallyPrecedes(b.utf8) }
 }
 
-/// The process-wide table behind ``Name``: each distinct UTF-8 text once, numbered in order of
-/// first use. Entries are never removed (a process meets a bounded vocabulary of identifiers);
-/// every access takes a lock, so hot loops keep names they need at hand (the lifter interns each
-/// distinct name of a file once, the assembler works on numbers only).
+/// The process-wide table behind ``Name``: each distinct UTF-8 text once. Entries are never
+/// removed (a process meets a bounded vocabulary of identifiers); every access takes a lock, so
+/// hot loops keep names they need at hand (the lifter interns each distinct name of a file once,
+/// the assembler works on numbers only).
+///
+/// Laid out for few cache misses, since most lookups find a name first met in another file, long
+/// out of cache: the texts are records (a 32-bit length, then the bytes) appended to one buffer,
+/// a name's number is its record's offset, and each hash slot holds the upper half of its name's
+/// hash beside the offset. A lookup reads one slot and, when the hash halves match, one record.
 final class NamePool: @unchecked Sendable {
     static let shared = NamePool()
 
     fileprivate struct State {
-        var keys: [[UInt8]] = []
-        /// Open-addressing hash slots holding a name number + 1 (0: empty).
-        var slots = [Int32](repeating: 0, count: 1024)
+        /// The records; `used` bytes of `capacity` are written.
+        var records: UnsafeMutablePointer<UInt8>
+        var used = 0
+        var capacity: Int
+        /// Open addressing: per slot, (upper 32 bits of the hash) << 32 | (record offset + 1); 0 when empty.
+        var slots: UnsafeMutablePointer<UInt64>
+        var mask: Int
+        var count = 0
+
+        init() {
+            capacity = 1 << 16
+            records = .allocate(capacity: capacity)
+            mask = 1023
+            slots = .allocate(capacity: mask + 1)
+            slots.initialize(repeating: 0, count: mask + 1)
+        }
     }
     private let lock = NSLock()
     /// Guarded by `lock`. (Behind a pointer, not a stored `var`: the lock already gives exclusive
@@ -72,37 +90,65 @@ final class NamePool: @unchecked Sendable {
     func bytes(of name: Name) -> [UInt8] {
         lock.lock()
         defer { lock.unlock() }
-        return state.pointee.keys[Int(name.id)]
+        return Array(state.pointee.record(at: Int(name.id)))
     }
 }
 
 extension NamePool.State {
-    mutating func intern(_ key: UnsafeBufferPointer<UInt8>) -> Name {
-        let mask = slots.count - 1
-        var h = NameKey.hash(key) & mask
-        while slots[h] != 0 {
-            let n = Int(slots[h]) - 1
-            if NameKey.equal(keys[n], key) { return Name(id: UInt32(truncatingIfNeeded: n)) }
-            h = (h + 1) & mask
-        }
-        // (More than 2^31 distinct names would not fit a slot; no process meets that many.)
-        precondition(keys.count < Int(Int32.max), "name pool full")
-        let n = keys.count
-        keys.append(Array(key))
-        slots[h] = Int32(n + 1)
-        if 2 * keys.count > slots.count { rehash() }
-        return Name(id: UInt32(n))
+    /// The bytes of the record at `offset` (a name's number: always a record written here).
+    func record(at offset: Int) -> UnsafeBufferPointer<UInt8> {
+        let p = records + offset
+        let length = Int(UnsafeRawPointer(p).loadUnaligned(as: UInt32.self))
+        return UnsafeBufferPointer(start: p + 4, count: length)
     }
 
-    /// Doubles the slots and enters every name again.
-    private mutating func rehash() {
-        slots = [Int32](repeating: 0, count: 2 * slots.count)
-        let mask = slots.count - 1
-        for n in keys.indices {
-            var h = keys[n].withUnsafeBufferPointer { NameKey.hash($0) } & mask
-            while slots[h] != 0 { h = (h + 1) & mask }
-            slots[h] = Int32(n + 1)
+    mutating func intern(_ key: UnsafeBufferPointer<UInt8>) -> Name {
+        let hash = NameKey.hash64(key)
+        let tag = hash >> 32
+        var h = Int(truncatingIfNeeded: hash) & mask
+        while case let s = slots[h], s != 0 {
+            if s >> 32 == tag {
+                let offset = Int(truncatingIfNeeded: s & 0xFFFF_FFFF) - 1
+                if NameKey.equal(record(at: offset), key) { return Name(id: UInt32(truncatingIfNeeded: offset)) }
+            }
+            h = (h + 1) & mask
         }
+        // (Names are numbered by 32-bit offsets: 4 GiB of distinct names; no process meets that many.)
+        precondition(key.count < Int(UInt32.max) && used + 4 + key.count < Int(UInt32.max), "name pool full")
+        let offset = used
+        if used + 4 + key.count > capacity {
+            var size = 2 * capacity
+            while size < used + 4 + key.count { size *= 2 }
+            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: size)
+            grown.update(from: records, count: used)
+            records.deallocate()
+            records = grown
+            capacity = size
+        }
+        UnsafeMutableRawPointer(records + offset).storeBytes(of: UInt32(key.count), as: UInt32.self)
+        if let base = key.baseAddress { (records + offset + 4).update(from: base, count: key.count) }
+        used += 4 + key.count
+        slots[h] = tag << 32 | UInt64(offset + 1)
+        count += 1
+        if 2 * count > mask + 1 { rehash() }
+        return Name(id: UInt32(offset))
+    }
+
+    /// Doubles the slots and enters every name again (by the hash halves the slots keep: the
+    /// bucket of a name is the lower half, recomputed from the record only here).
+    private mutating func rehash() {
+        let oldSize = mask + 1
+        let old = slots
+        mask = 2 * oldSize - 1
+        slots = .allocate(capacity: mask + 1)
+        slots.initialize(repeating: 0, count: mask + 1)
+        for i in 0..<oldSize where old[i] != 0 {
+            let offset = Int(truncatingIfNeeded: old[i] & 0xFFFF_FFFF) - 1
+            var h = Int(truncatingIfNeeded: NameKey.hash64(record(at: offset))) & mask
+            while slots[h] != 0 { h = (h + 1) & mask }
+            slots[h] = old[i]
+        }
+        old.deallocate()
     }
 }
 
@@ -122,21 +168,21 @@ enum NameKey {
     /// The name of a name object (see ``key(_:)``).
     static func name(_ object: PyObject) -> Name { NamePool.shared.intern(key(object)) }
 
-    /// FNV-1a of a name's bytes, folded.
+    /// FNV-1a of a name's bytes, mixed so that both halves depend on every byte.
     @inline(__always)
-    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+    static func hash64(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return Int(truncatingIfNeeded: h ^ (h >> 29))
+        h ^= h >> 29
+        h = h &* 0xbf58_476d_1ce4_e5b9
+        return h ^ (h >> 32)
     }
 
     @inline(__always)
-    static func equal(_ key: [UInt8], _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard key.count == bytes.count else { return false }
-        return key.withUnsafeBufferPointer { k in
-            for i in 0..<k.count where k[i] != bytes[i] { return false }
-            return true
-        }
+    static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        for i in 0..<a.count where a[i] != b[i] { return false }
+        return true
     }
 }
 
