@@ -39,7 +39,8 @@ public struct Name: Hashable, Sendable, Comparable, ExpressibleByStringLiteral, 
 /// Laid out for few cache misses, since most lookups find a name first met in another file, long
 /// out of cache: the texts are records (a 32-bit length, then the bytes) appended to one buffer,
 /// a name's number is its record's offset, and each hash slot holds the upper half of its name's
-/// hash beside the offset. A lookup reads one slot and, when the hash halves match, one record.
+/// hash (which also picks the slot) beside the offset. A lookup reads one slot and, when the hash
+/// halves match, one record.
 final class NamePool: @unchecked Sendable {
     static let shared = NamePool()
 
@@ -103,9 +104,8 @@ extension NamePool.State {
     }
 
     mutating func intern(_ key: UnsafeBufferPointer<UInt8>) -> Name {
-        let hash = NameKey.hash64(key)
-        let tag = hash >> 32
-        var h = Int(truncatingIfNeeded: hash) & mask
+        let tag = NameKey.hash64(key) >> 32
+        var h = Int(truncatingIfNeeded: tag) & mask
         while case let s = slots[h], s != 0 {
             if s >> 32 == tag {
                 let offset = Int(truncatingIfNeeded: s & 0xFFFF_FFFF) - 1
@@ -134,8 +134,8 @@ extension NamePool.State {
         return Name(id: UInt32(offset))
     }
 
-    /// Doubles the slots and enters every name again (by the hash halves the slots keep: the
-    /// bucket of a name is the lower half, recomputed from the record only here).
+    /// Doubles the slots and enters every name again (by the hash half each slot keeps, which also
+    /// picks the bucket: no record is read).
     private mutating func rehash() {
         let oldSize = mask + 1
         let old = slots
@@ -143,8 +143,7 @@ extension NamePool.State {
         slots = .allocate(capacity: mask + 1)
         slots.initialize(repeating: 0, count: mask + 1)
         for i in 0..<oldSize where old[i] != 0 {
-            let offset = Int(truncatingIfNeeded: old[i] & 0xFFFF_FFFF) - 1
-            var h = Int(truncatingIfNeeded: NameKey.hash64(record(at: offset))) & mask
+            var h = Int(truncatingIfNeeded: old[i] >> 32) & mask
             while slots[h] != 0 { h = (h + 1) & mask }
             slots[h] = old[i]
         }
