@@ -568,9 +568,7 @@ private struct Assembler {
         try constants.withUnsafeMutableBufferPointer { (constants) throws(BytecodeError) in
             for k in constants.indices {
                 let slot = constants.baseAddress.unsafelyUnwrapped + k  // k < count
-                let constant = slot.move()
-                slot.initialize(to: .value(.none))
-                switch consume constant {
+                switch Self.unboxed(slot.move()) {
                 case .value(let o): consts.append(o)
                 case .code(let nested, let encoding):
                     consts.append(
@@ -578,10 +576,29 @@ private struct Assembler {
                             .code(try version.assemble(consume nested, statistics: &statistics, scratch: scratch)),
                             encoding: encoding))
                 }
+                slot.initialize(to: .value(.none))
             }
         }
         template.consts.value = .tuple(consts)
         return (template, layout)
+    }
+}
+
+extension Assembler {
+    /// A constant, its nested bytecode (if any) moved out of the enum's box.
+    enum Unboxed: ~Copyable {
+        case value(PyObject)
+        case code(Bytecode, encoding: MarshalEncoding)
+    }
+
+    /// `constant` with its nested bytecode out of the box, which is freed when this returns: the
+    /// bytecode is then the only owner of its lists, and the assembler takes them over instead of
+    /// copying them (as it would while the box still shares them).
+    static func unboxed(_ constant: consuming Bytecode.Constant) -> Unboxed {
+        switch consume constant {
+        case .value(let o): return .value(o)
+        case .code(let b, let e): return .code(b, encoding: e)
+        }
     }
 }
 
