@@ -39,7 +39,15 @@ else
   pyckit=$(swift build -c release --static-swift-stdlib --scratch-path .build-bench --show-bin-path)/pyckit
 fi
 helper=$here/python/bench/abstract_roundtrip.py
-tmp=$(mktemp -d)
+# Outputs go to a RAM file system when there is one (PYCKIT_BENCH_TMP overrides): on ext4 without a
+# journal, as here, creating a file scans past every inode deleted in the last 60-300 s, so a run
+# that writes 1,700 files where the previous run's were just deleted spends seconds of sys time in
+# that scan, and the kernel's walk evicts the caches lift and assemble then run with (3.13, same
+# binary: lift+assemble 0.83-0.85 s into a just-emptied directory, 0.64-0.69 s into a fresh one or
+# tmpfs). For the same reason each timed run writes into a directory of its own, all deleted after.
+tmpbase=${PYCKIT_BENCH_TMP:-}
+if [ -z "$tmpbase" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then tmpbase=/dev/shm; fi
+tmp=$(mktemp -d ${tmpbase:+-p "$tmpbase"})
 trap 'rm -rf "$tmp"' EXIT
 
 venv() {  # a virtualenv of interpreter $1 at $2 with bytecode==$pin; prints its python
@@ -84,12 +92,12 @@ for mm in "${versions[@]}"; do
   vpython=$(venv "$python" "$cache/venv-$mm")
   { read -r n bc_cpu bc_fail bc_all bc_lines; read -r bc_diff; } < <("$vpython" "$helper" bytecode "$dir")
   runs=()
-  for _ in 1 2 3; do rm -rf "$tmp/one"; runs+=("$(cpu "$dir" -o "$tmp/one" --jobs 1)"); done
+  for r in 1 2 3; do runs+=("$(cpu "$dir" -o "$tmp/run$r" --jobs 1)"); done
   ours_cpu=$(printf '%s\n' "${runs[@]}" | awk '{print $1}' | best)
   ours_part=$(printf '%s\n' "${runs[@]}" | awk '{print $2}' | best)
   ours_wall=$(wall "$dir" -o "$tmp/all")
-  { read -r _ _ ours_fail ours_all ours_lines; read -r ours_diff; } < <("$vpython" "$helper" compare "$dir" "$tmp/one")
-  rm -rf "$tmp/one" "$tmp/all"
+  { read -r _ _ ours_fail ours_all ours_lines; read -r ours_diff; } < <("$vpython" "$helper" compare "$dir" "$tmp/run1")
+  rm -rf "$tmp"/run? "$tmp/all"
   echo "abstract round trip $mm: $n code objects in $(find "$dir" -name '*.pyc' | wc -l) files ($("$python" -V 2>&1))"
   printf '  %-40s %10s %9s %12s %12s\n' "" "CPU s" failures "exact (all)" "exact lines"
   printf '  %-40s %10s %9s %12s %12s\n' "bytecode $pin from_code+to_code" "$bc_cpu" "$bc_fail" "$bc_all" "$bc_lines"
