@@ -319,6 +319,12 @@ struct Lifter {
         var blockEnds: [(at: Int, entry: Int)] = []
         var blocks: [Bytecode.TryBlock] = []
         var handlerIndex: [Int] = []
+        if !entries.isEmpty {
+            blockStarts.reserveCapacity(entries.count)
+            blockEnds.reserveCapacity(entries.count)
+            blocks.reserveCapacity(entries.count)
+            handlerIndex.reserveCapacity(entries.count)
+        }
         for (k, e) in entries.enumerated() {
             let s = try index(of: e.startOffset, "exception entry start")
             let t = try index(of: e.endOffset, "exception entry end")
