@@ -147,7 +147,7 @@ struct NameTests {
                 _ = try v310.assemble(b)
                 Issue.record("3.10 accepted a lineAtOpcode marker")
             } catch {
-                #expect("\(error)".contains("only up to 3.9"), "\(error)")
+                #expect("\(error)".contains("lineAtOpcode markers exist only up to 3.9"), "\(error)")
             }
         }
     }

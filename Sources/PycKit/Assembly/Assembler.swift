@@ -55,6 +55,9 @@ final class AssemblyScratch {
         var locationBytes: [UInt8] = []
         var depthHandlers: [StackDepthHandler] = []
         var depth = StackDepthStorage()
+        /// The try blocks in order of their `tryBegin`, and the exception-table entries.
+        var blocks: [Bytecode.TryBlock] = []
+        var exceptionEntries: [ExceptionTableEntry] = []
     }
     /// Nil while a code object has them (or after a failed one, which does not hand them back).
     private var buffers: Buffers? = Buffers()
@@ -71,6 +74,8 @@ final class AssemblyScratch {
         clear(&b.jumps)
         clear(&b.handlerTargets)
         clear(&b.depthHandlers)
+        clear(&b.blocks)
+        clear(&b.exceptionEntries)
         return b
     }
 
@@ -190,7 +195,6 @@ private struct Assembler {
         grow(&positions, .none, toAtLeast: elementCount)
         var count = 0
         refill(&b.labelIndex, -1, count: bytecode.nextLabel)
-        var blocks: [Bytecode.TryBlock] = []
         refill(&b.blockIndexById, -1, count: bytecode.nextBlock)
         var currentBlock = none
         var lineMarkers: [(instruction: Int, line: Int)] = []
@@ -261,7 +265,7 @@ private struct Assembler {
                                             lineMarkers.append((count, line))
                                         case .lineAtOpcode(let line):
                                             guard usesMarkers else {
-                                                throw fail(.marker("setLine markers exist only up to 3.9"), at: e)
+                                                throw fail(.marker("lineAtOpcode markers exist only up to 3.9"), at: e)
                                             }
                                             linesAtOpcode.append((count, line))
                                         case .tryBegin(let block):
@@ -278,10 +282,10 @@ private struct Assembler {
                                             guard b.blockIndexById[block.id] < 0 else {
                                                 throw fail(.marker("try block \(block.id) begins twice"), at: e)
                                             }
-                                            b.blockIndexById[block.id] = blocks.count
-                                            b.openBlocks.append(blocks.count)
-                                            currentBlock = blocks.count
-                                            blocks.append(block)
+                                            b.blockIndexById[block.id] = b.blocks.count
+                                            b.openBlocks.append(b.blocks.count)
+                                            currentBlock = b.blocks.count
+                                            b.blocks.append(block)
                                         case .tryEnd(let block):
                                             guard block.id >= 0, block.id < b.blockIndexById.count,
                                                 case let k = b.blockIndexById[block.id], k >= 0,
@@ -315,7 +319,7 @@ private struct Assembler {
         var jumpTargets = taken(&b.columns.jumpTargets)
         refillPrefix(&jumpTargets, none, count: count)
         swap(&b.columns.jumpTargets, &jumpTargets)
-        if let k = b.openBlocks.last { throw fail(.marker("try block \(blocks[k].id) does not end"), at: elementCount) }
+        if let k = b.openBlocks.last { throw fail(.marker("try block \(b.blocks[k].id) does not end"), at: elementCount) }
         if let last = linesAtOpcode.last, last.instruction == count {
             throw fail(.marker("lineAtOpcode marker not followed by an instruction"), at: elementCount)
         }
@@ -330,7 +334,7 @@ private struct Assembler {
             b.columns.jumpTargets[s] = target
             if jumpKinds[Int(b.columns.opcodes[s])] != nil { b.jumps.append(s) }
         }
-        for block in blocks {
+        for block in b.blocks {
             guard block.handler.id >= 0, block.handler.id < b.labelIndex.count,
                 case let target = b.labelIndex[block.handler.id],
                 target >= 0, target < count
@@ -506,7 +510,8 @@ private struct Assembler {
 
         // Exception table: one entry per run of instructions in the same block.
         if version.hasExceptionTable {
-            var entries: [ExceptionTableEntry] = []
+            var entries = taken(&b.exceptionEntries)
+            defer { swap(&b.exceptionEntries, &entries) }
             var i = 0
             while i < count {
                 let k = b.columns.handlers[i]
@@ -516,7 +521,7 @@ private struct Assembler {
                 }
                 var j = i + 1
                 while j < count && b.columns.handlers[j] == k { j += 1 }
-                let block = blocks[k]
+                let block = b.blocks[k]
                 entries.append(
                     ExceptionTableEntry(
                         start: b.offsets[i] / 2, end: b.offsets[j] / 2, target: b.offsets[b.handlerTargets[k]] / 2,
@@ -531,9 +536,9 @@ private struct Assembler {
         }
 
         // Stack depth.
-        for k in blocks.indices {
+        for k in b.blocks.indices {
             b.depthHandlers.append(
-                StackDepthHandler(target: b.handlerTargets[k], depth: blocks[k].depth, lasti: blocks[k].lasti))
+                StackDepthHandler(target: b.handlerTargets[k], depth: b.blocks[k].depth, lasti: b.blocks[k].lasti))
         }
         let needed = version.maxStackDepth(
             of: b.columns, handlers: b.depthHandlers, flags: template.flags, storage: &b.depth)
