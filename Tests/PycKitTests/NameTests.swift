@@ -71,6 +71,43 @@ struct NameTests {
             assembled.firstDifference(from: f.template) == nil, "\(assembled.firstDifference(from: f.template) ?? "")")
     }
 
+    @Test("an empty name is the empty name, wherever its marshal slot falls")
+    func emptyName() throws {
+        let version = try #require(PythonVersion.all.last)
+        try Require.interpreter(version)
+        // A nested function whose only global is named "" (marshal gives it an early slot: the nested code
+        // is written before the module's names, which the lifter meets first).
+        let dir = NSTemporaryDirectory() + "pyckit-name-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = try Interpreters.runPython(
+            version,
+            """
+            import importlib.util, marshal, sys
+            code = compile("def f():\\n    return x\\nprint(y)\\n", "m.py", "exec")
+            f = next(c for c in code.co_consts if hasattr(c, "co_code"))
+            g = f.replace(co_names=("",))
+            code = code.replace(co_consts=tuple(g if c is f else c for c in code.co_consts))
+            open(sys.argv[1], "wb").write(importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(code))
+            """, args: [dir + "/m.pyc"])
+        try #require(out.status == 0, "\(out.stderr)")
+        _ = Name("a name made before, so that the pool's first name is not the empty one")
+        let file = try PycFile(bytes: FileIO.read(dir + "/m.pyc"))
+        let module = try version.lift(try #require(file.code))
+        let f = try #require(
+            module.constants.compactMap { c -> Bytecode? in
+                if case .code(let b, _) = c { return b }
+                return nil
+            }.first)
+        var globals: [Name] = []
+        for case .instruction(let ins) in f.elements {
+            if case .global(let n, _) = ins.argument { globals.append(n) }
+        }
+        #expect(globals == [Name("")], "\(globals.map(\.text))")
+        let assembled = try version.assemble(f)
+        #expect(assembled.firstDifference(from: f.template) == nil)
+    }
+
     /// `source` compiled by `version`'s interpreter (a module).
     func compile(_ source: String, _ version: PythonVersion) throws -> PycFile {
         let dir = NSTemporaryDirectory() + "pyckit-name-\(UUID().uuidString)"

@@ -29,7 +29,8 @@ struct LiftNames {
         guard case .str(let s) = object.value, s.isASCII else { return NameKey.name(object) }
         let slot = Int(object.encoding.slot)
         let bytes = s.utf8
-        if slot >= 0 && slot < hintBytes.count
+        // (Not for the empty name: every empty array shares one buffer, the one an unset hint holds too.)
+        if slot >= 0 && slot < hintBytes.count && !bytes.isEmpty
             && hintBytes[slot].withUnsafeBufferPointer({ a in
                 bytes.withUnsafeBufferPointer { a.baseAddress == $0.baseAddress && a.count == $0.count }
             })
