@@ -1,5 +1,5 @@
 import Foundation
-import PycKit
+@testable import PycKit
 import PycKitTestSupport
 import Testing
 
@@ -69,6 +69,24 @@ struct NameTests {
         let assembled = try version.assemble(f)
         #expect(
             assembled.firstDifference(from: f.template) == nil, "\(assembled.firstDifference(from: f.template) ?? "")")
+    }
+
+    @Test("a full name pool refuses new names and keeps finding the ones it has")
+    func fullPool() {
+        // 32 bytes of records: "abc" (4 + 3), "defgh" (4 + 5), then 16 left.
+        let pool = NamePool(limit: 32)
+        let abc = pool.intern(Array("abc".utf8))
+        let defgh = pool.intern(Array("defgh".utf8))
+        #expect(abc != nil && defgh != nil && abc != defgh)
+        #expect(pool.intern(Array("0123456789abcdefg".utf8)) == nil)  // 4 + 17 > 16
+        let twelve = pool.intern(Array("0123456789ab".utf8))  // 4 + 12 = 16: exactly full
+        #expect(twelve != nil)
+        #expect(pool.intern(Array("x".utf8)) == nil)
+        #expect(pool.intern(Array("".utf8)) == nil)
+        #expect(pool.intern(Array("abc".utf8)) == abc)
+        #expect(pool.intern(Array("0123456789ab".utf8)) == twelve)
+        if let defgh { #expect(pool.bytes(of: defgh) == Array("defgh".utf8)) }
+        #expect(BytecodeError(.namePoolFull, at: 12, in: "f").description.contains("name pool"))
     }
 
     @Test("an empty name is the empty name, wherever its marshal slot falls")

@@ -655,14 +655,21 @@ struct ArgumentEncoder {
     }
 
     /// The names of a table's slots: as lifted when `tuple` is the lifted one, else looked up.
-    private static func names(_ tuple: PyObject, lifted: LiftedTable?) -> [Name] {
+    private func names(_ tuple: PyObject, lifted: LiftedTable?, at e: Int, _ template: CodeObject)
+        throws(BytecodeError) -> [Name]
+    {
         if let names = lifted?.names(ifLiftedFrom: tuple) { return names }
-        return (tuple.value.items ?? []).map { NameKey.name($0) }
+        var names: [Name] = []
+        for item in tuple.value.items ?? [] {
+            guard let n = NameKey.name(item) else { throw fail(.namePoolFull, e, template) }
+            names.append(n)
+        }
+        return names
     }
 
-    mutating func name(_ s: Name, _ template: CodeObject) -> Int {
+    mutating func name(_ s: Name, at e: Int, _ template: CodeObject) throws(BytecodeError) -> Int {
         if !haveNames {
-            let names = Self.names(template.names, lifted: lifted.names)
+            let names = try names(template.names, lifted: lifted.names, at: e, template)
             slots.names.reset(capacity: names.count)
             for (i, n) in names.enumerated() { slots.names.enter(n, slot: i) }
             nameCount = names.count
@@ -677,9 +684,9 @@ struct ArgumentEncoder {
         return nameCount - 1
     }
 
-    private mutating func buildVariableTables(_ template: CodeObject) {
+    private mutating func buildVariableTables(at e: Int, _ template: CodeObject) throws(BytecodeError) {
         if version.usesLocalsPlus {
-            let plus = Self.names(template.localsplusnames, lifted: lifted.locals)
+            let plus = try names(template.localsplusnames, lifted: lifted.locals, at: e, template)
             slots.locals.reset(capacity: plus.count)
             slots.cells.reset(capacity: plus.count)
             slots.frees.reset(capacity: plus.count)
@@ -695,9 +702,9 @@ struct ArgumentEncoder {
                 }
             }
         } else {
-            let v = Self.names(template.varnames, lifted: lifted.locals)
-            let c = Self.names(template.cellvars, lifted: nil)
-            let f = Self.names(template.freevars, lifted: nil)
+            let v = try names(template.varnames, lifted: lifted.locals, at: e, template)
+            let c = try names(template.cellvars, lifted: nil, at: e, template)
+            let f = try names(template.freevars, lifted: nil, at: e, template)
             slots.locals.reset(capacity: v.count)
             slots.cells.reset(capacity: c.count)
             slots.frees.reset(capacity: f.count)
@@ -714,7 +721,7 @@ struct ArgumentEncoder {
     private mutating func variable(
         _ table: VariableTable, _ n: Name, at e: Int, _ template: CodeObject
     ) throws(BytecodeError) -> Int {
-        if !haveVariables { buildVariableTables(template) }
+        if !haveVariables { try buildVariableTables(at: e, template) }
         let found: Int?
         switch table {
         case .locals: found = slots.locals.find(n)
@@ -750,16 +757,16 @@ struct ArgumentEncoder {
             return i
         case .name(let s):
             guard shape == .name else { throw mismatch() }
-            return name(s, template)
+            return try name(s, at: e, template)
         case .global(let s, let null):
             guard shape == .global else { throw mismatch() }
-            return name(s, template) << 1 | (null ? 1 : 0)
+            return try name(s, at: e, template) << 1 | (null ? 1 : 0)
         case .attribute(let s, let method):
             guard shape == .attribute else { throw mismatch() }
-            return name(s, template) << 1 | (method ? 1 : 0)
+            return try name(s, at: e, template) << 1 | (method ? 1 : 0)
         case .superAttribute(let s, let two, let method):
             guard shape == .superAttribute else { throw mismatch() }
-            return name(s, template) << 2 | (two ? 2 : 0) | (method ? 1 : 0)
+            return try name(s, at: e, template) << 2 | (two ? 2 : 0) | (method ? 1 : 0)
         case .local(let n):
             guard shape == .local else { throw mismatch() }
             return try variable(.locals, n, at: e, template)

@@ -545,8 +545,9 @@ struct ArgumentDecoder {
         init() {}
 
         /// The table of the names in `tuple` (`free`: per slot, whether it is a free variable; the same
-        /// name may then occur once of each kind), their names from `interned`.
-        init(_ tuple: PyObject, free: [Bool] = [], interned: inout LiftNames) {
+        /// name may then occur once of each kind), their names from `interned`; nil when a name does not fit
+        /// the name pool.
+        init?(_ tuple: PyObject, free: [Bool] = [], interned: inout LiftNames) {
             let items = tuple.value.items ?? []
             self.items = items
             self.free = free
@@ -557,7 +558,7 @@ struct ArgumentDecoder {
             let short = items.count <= Self.shortTable
             if !short { interned.beginTable(capacity: items.count) }
             for (i, o) in items.enumerated() {
-                let n = interned.name(o)
+                guard let n = interned.name(o) else { return nil }
                 let isFree = i < free.count && free[i]
                 if short {
                     var first = true
@@ -613,8 +614,8 @@ struct ArgumentDecoder {
         BytecodeError(kind, at: offset, in: code.nameText)
     }
 
-    private mutating func cellTable(_ code: CodeObject) -> Table {
-        var t: Table
+    private mutating func cellTable(_ code: CodeObject, _ offset: Int) throws(BytecodeError) -> Table {
+        var t: Table?
         if usesLocalsPlus {
             var kinds: [UInt8] = []
             if case .bytes(let k) = code.localspluskinds.value { kinds = k }
@@ -630,13 +631,15 @@ struct ArgumentDecoder {
                 free: Array(repeating: false, count: c.count) + Array(repeating: true, count: f.count),
                 interned: &interned)
         }
+        guard let t else { throw fail(.namePoolFull, offset, code) }
         return t
     }
 
     /// The name at slot `i` of `co_names` and whether it resolves back to that slot.
     private mutating func name(_ i: Int, _ offset: Int, _ code: CodeObject) throws(BytecodeError) -> (Name, Bool) {
         if !haveNames {
-            names = Table(code.names, interned: &interned)
+            guard let t = Table(code.names, interned: &interned) else { throw fail(.namePoolFull, offset, code) }
+            names = t
             haveNames = true
         }
         guard i >= 0 && i < names.names.count else {
@@ -648,7 +651,10 @@ struct ArgumentDecoder {
     /// The local at slot `i` and whether it resolves back to that slot.
     private mutating func local(_ i: Int, _ offset: Int, _ code: CodeObject) throws(BytecodeError) -> (Name, Bool) {
         if !haveLocals {
-            locals = Table(usesLocalsPlus ? code.localsplusnames : code.varnames, interned: &interned)
+            guard let t = Table(usesLocalsPlus ? code.localsplusnames : code.varnames, interned: &interned) else {
+                throw fail(.namePoolFull, offset, code)
+            }
+            locals = t
             haveLocals = true
         }
         guard i >= 0 && i < locals.names.count else {
@@ -690,7 +696,7 @@ struct ArgumentDecoder {
             return resolvesA && resolvesB ? .localPair(a, b) : .int(value)
         case .cellOrFree:
             if !haveCells {
-                cells = cellTable(code)
+                cells = try cellTable(code, offset)
                 haveCells = true
             }
             guard value >= 0 && value < cells.names.count else {

@@ -238,6 +238,9 @@ public struct BytecodeError: Error, Sendable, Equatable, CustomStringConvertible
         case table(String)
         /// An edit that would separate instructions the interpreter expects next to each other.
         case wouldSeparate(String)
+        /// A name that does not fit the process-wide name pool any more (``Name``s are numbered by
+        /// 32-bit offsets into it: 4 GiB of distinct names in all).
+        case namePoolFull
     }
 
     public var kind: Kind
@@ -267,6 +270,8 @@ public struct BytecodeError: Error, Sendable, Equatable, CustomStringConvertible
         case .marker(let s): return prefix + "element \(index): \(s)"
         case .table(let s): return prefix + s
         case .wouldSeparate(let s): return prefix + "element \(index): \(s)"
+        case .namePoolFull:
+            return prefix + "offset \(index): a name does not fit the name pool (4 GiB of distinct names in this process)"
         }
     }
 }

@@ -24,8 +24,8 @@ struct LiftNames {
     }
 
     /// The name of `object` (a `str` or, in 2.7, `bytes`; anything else is the empty name, as
-    /// `PyValue.text ?? ""` has it).
-    mutating func name(_ object: PyObject) -> Name {
+    /// `PyValue.text ?? ""` has it); nil when it does not fit the name pool.
+    mutating func name(_ object: PyObject) -> Name? {
         guard case .str(let s) = object.value, s.isASCII else { return NameKey.name(object) }
         let slot = Int(object.encoding.slot)
         let bytes = s.utf8
@@ -37,7 +37,7 @@ struct LiftNames {
         {
             return hintNames[slot]
         }
-        let name = bytes.withUnsafeBufferPointer { NamePool.shared.intern($0) }
+        guard let name = bytes.withUnsafeBufferPointer({ NamePool.shared.intern($0) }) else { return nil }
         if slot >= 0 && slot < Self.maxSlot {
             if slot >= hintBytes.count {
                 let more = slot + 1 - hintBytes.count

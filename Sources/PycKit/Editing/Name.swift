@@ -14,8 +14,12 @@ public struct Name: Hashable, Sendable, Comparable, ExpressibleByStringLiteral, 
 
     init(id: UInt32) { self.id = id }
 
-    /// The name with this text.
-    public init(_ text: String) { self = NamePool.shared.intern(text) }
+    /// The name with this text. (A process holds at most 4 GiB of distinct names; making one more
+    /// stops it. Names lifted from code objects throw ``BytecodeError/Kind/namePoolFull`` instead.)
+    public init(_ text: String) {
+        guard let name = NamePool.shared.intern(text) else { preconditionFailure("name pool full") }
+        self = name
+    }
 
     public init(stringLiteral value: String) { self.init(value) }
 
@@ -53,8 +57,11 @@ final class NamePool: @unchecked Sendable {
         var slots: UnsafeMutablePointer<UInt64>
         var mask: Int
         var count = 0
+        /// Record bytes the pool may hold: names are 32-bit offsets (smaller only in tests).
+        let limit: Int
 
-        init() {
+        init(limit: Int) {
+            self.limit = limit
             capacity = 1 << 16
             records = .allocate(capacity: capacity)
             mask = 1023
@@ -67,21 +74,23 @@ final class NamePool: @unchecked Sendable {
     /// access, and a class's stored property would be checked for it again at run time.)
     private let state: UnsafeMutablePointer<State>
 
-    private init() {
+    /// A pool of its own (the program uses ``shared``): `limit` bytes of records, each name taking
+    /// 4 more than its text.
+    init(limit: Int = Int(UInt32.max)) {
         state = .allocate(capacity: 1)
-        state.initialize(to: State())
+        state.initialize(to: State(limit: min(limit, Int(UInt32.max))))
     }
 
-    /// The name with these UTF-8 bytes.
-    func intern(_ key: UnsafeBufferPointer<UInt8>) -> Name {
+    /// The name with these UTF-8 bytes; nil when it is new and does not fit (4 GiB of names).
+    func intern(_ key: UnsafeBufferPointer<UInt8>) -> Name? {
         lock.lock()
         defer { lock.unlock() }
         return state.pointee.intern(key)
     }
 
-    func intern(_ key: [UInt8]) -> Name { key.withUnsafeBufferPointer { intern($0) } }
+    func intern(_ key: [UInt8]) -> Name? { key.withUnsafeBufferPointer { intern($0) } }
 
-    func intern(_ text: String) -> Name {
+    func intern(_ text: String) -> Name? {
         var text = text
         return text.withUTF8 { intern($0) }
     }
@@ -103,7 +112,7 @@ extension NamePool.State {
         return UnsafeBufferPointer(start: p + 4, count: length)
     }
 
-    mutating func intern(_ key: UnsafeBufferPointer<UInt8>) -> Name {
+    mutating func intern(_ key: UnsafeBufferPointer<UInt8>) -> Name? {
         let tag = NameKey.hash64(key) >> 32
         var h = Int(truncatingIfNeeded: tag) & mask
         while case let s = slots[h], s != 0 {
@@ -113,8 +122,8 @@ extension NamePool.State {
             }
             h = (h + 1) & mask
         }
-        // (Names are numbered by 32-bit offsets: 4 GiB of distinct names; no process meets that many.)
-        precondition(key.count < Int(UInt32.max) && used + 4 + key.count < Int(UInt32.max), "name pool full")
+        // (Names are numbered by 32-bit offsets: 4 GiB of distinct names.)
+        guard key.count <= limit - 4 - used else { return nil }
         let offset = used
         if used + 4 + key.count > capacity {
             var size = 2 * capacity
@@ -164,8 +173,8 @@ enum NameKey {
         }
     }
 
-    /// The name of a name object (see ``key(_:)``).
-    static func name(_ object: PyObject) -> Name { NamePool.shared.intern(key(object)) }
+    /// The name of a name object (see ``key(_:)``); nil when the pool is full.
+    static func name(_ object: PyObject) -> Name? { NamePool.shared.intern(key(object)) }
 
     /// FNV-1a of a name's bytes, mixed so that both halves depend on every byte.
     @inline(__always)
