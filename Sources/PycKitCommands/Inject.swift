@@ -28,10 +28,14 @@ struct Inject: ParsableCommand {
             code objects are written back byte-identical.
 
             Examples:
-              pyckit inject app.pyc --init-methods --require-local self --before-return 'events.Register(self)' -o app.pyc
-              pyckit inject build/ --all-functions --at-entry 'probe.enter()' --before-return 'probe.leave()' -o out/
-              pyckit inject m.pyc --function 'outer.<locals>.inner' --at-entry 'trace.enter(__name__, "inner", depth=1)' -o m2.pyc
-              pyckit inject lib/ --all-functions --at-module-entry '__import__("probe")' --at-entry '__probe__.enter()' -o out/
+              pyckit inject app.pyc --init-methods --require-local self \\
+                  --before-return 'events.Register(self)' -o app.pyc
+              pyckit inject build/ --all-functions --at-entry 'probe.enter()' \\
+                  --before-return 'probe.leave()' -o out/
+              pyckit inject m.pyc --function 'outer.<locals>.inner' \\
+                  --at-entry 'trace.enter(__name__, "inner", depth=1)' -o m2.pyc
+              pyckit inject lib/ --all-functions --at-module-entry '__import__("probe")' \\
+                  --at-entry '__probe__.enter()' -o out/
             """
     )
 

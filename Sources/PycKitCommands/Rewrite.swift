@@ -7,12 +7,14 @@ struct Rewrite: ParsableCommand {
         abstract: "Read .pyc files down to a layer and write them back up; --check proves identity.",
         discussion: """
             Each file is decoded down to LAYER and encoded back again:
-              marshal   the header and the marshal value tree (objects, FLAG_REF, back-references)
-              concrete  also every code object's instructions (opcodes, arguments, EXTENDED_ARG, caches),
-                        line table and exception table
-              abstract  lift every code object into the editable form (symbolic arguments, labels,
-                        line markers, try blocks) and assemble it again: jumps, EXTENDED_ARG,
-                        caches, line and exception tables and co_stacksize are all recomputed
+              marshal   the header and the marshal value tree (objects, FLAG_REF,
+                        back-references)
+              concrete  also every code object's instructions (opcodes, arguments,
+                        EXTENDED_ARG, caches), line table and exception table
+              abstract  lift every code object into the editable form (symbolic
+                        arguments, labels, line markers, try blocks) and assemble
+                        it again: jumps, EXTENDED_ARG, caches, line and exception
+                        tables and co_stacksize are all recomputed
 
             --pad-nops (abstract only) inserts a NOP before every instruction, keeping positions: \
             a relayout stress test whose output still runs. Edited code is verified before it is \

@@ -7,11 +7,16 @@ struct Verify: ParsableCommand {
         abstract: "Check .pyc files for code CPython would crash on: stack depth, jump targets, exception table.",
         discussion: """
             Every code object (nested ones included) is lifted and checked:
-              - opcodes exist in the file's version; constant, name and variable indices are in range;
-              - jump targets, line-table entries and exception entries fall on instruction starts;
-              - no path pops below an empty stack or needs more than the declared co_stacksize;
-              - where the version's compiler guarantees it, every merge point is reached with one depth;
-              - exception entries cover instructions, with a depth the covered code has.
+              - opcodes exist in the file's version; constant, name and variable
+                indices are in range;
+              - jump targets, line-table entries and exception entries fall on
+                instruction starts;
+              - no path pops below an empty stack or needs more than the declared
+                co_stacksize;
+              - where the version's compiler guarantees it, every merge point is
+                reached with one depth;
+              - exception entries cover instructions, with a depth the covered code
+                has.
             Each finding is printed as `PATH: code object NAME, offset N (OPNAME): what`. Exit status: \
             0 when nothing is found, 1 when something is, 2 when a file cannot be read.
 
