@@ -52,11 +52,7 @@ struct NameTests {
         try Require.interpreter(version)
         let file = try compile("import os\ndef f(x):\n    y = x\n    return os.path.join(y, 'é_ñame')\n", version)
         let module = try version.lift(try #require(file.code))
-        let f = try #require(
-            module.constants.compactMap { c -> Bytecode? in
-                if case .code(let b, _) = c { return b }
-                return nil
-            }.first)
+        let f = try firstNested(module)
         var arguments: [String] = []
         for case .instruction(let ins) in f.elements {
             switch ins.argument {
@@ -95,8 +91,7 @@ struct NameTests {
         try Require.interpreter(version)
         // A nested function whose only global is named "" (marshal gives it an early slot: the nested code
         // is written before the module's names, which the lifter meets first).
-        let dir = NSTemporaryDirectory() + "pyckit-name-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try makeDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = try Interpreters.runPython(
             version,
@@ -112,11 +107,7 @@ struct NameTests {
         _ = Name("a name made before, so that the pool's first name is not the empty one")
         let file = try PycFile(bytes: FileIO.read(dir + "/m.pyc"))
         let module = try version.lift(try #require(file.code))
-        let f = try #require(
-            module.constants.compactMap { c -> Bytecode? in
-                if case .code(let b, _) = c { return b }
-                return nil
-            }.first)
+        let f = try firstNested(module)
         var globals: [Name] = []
         for case .instruction(let ins) in f.elements {
             if case .global(let n, _) = ins.argument { globals.append(n) }
@@ -126,10 +117,25 @@ struct NameTests {
         #expect(assembled.firstDifference(from: f.template) == nil)
     }
 
-    /// `source` compiled by `version`'s interpreter (a module).
-    func compile(_ source: String, _ version: PythonVersion) throws -> PycFile {
+    /// A fresh directory for one test's files (the caller removes it).
+    func makeDirectory() throws -> String {
         let dir = NSTemporaryDirectory() + "pyckit-name-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// The first code object nested in `module`'s constants.
+    func firstNested(_ module: Bytecode) throws -> Bytecode {
+        try #require(
+            module.constants.compactMap { c -> Bytecode? in
+                if case .code(let b, _) = c { return b }
+                return nil
+            }.first)
+    }
+
+    /// `source` compiled by `version`'s interpreter (a module).
+    func compile(_ source: String, _ version: PythonVersion) throws -> PycFile {
+        let dir = try makeDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try source.write(toFile: dir + "/m.py", atomically: true, encoding: .utf8)
         let out = try Interpreters.runPython(
