@@ -52,13 +52,6 @@ struct LiftNames {
 
     /// Whether `name` (as a free variable or not) occurs for the first time in the current table.
     mutating func firstInTable(_ name: Name, free: Bool) -> Bool {
-        if free {
-            if seenFree.find(name) != nil { return false }
-            seenFree.enter(name, slot: 0)
-        } else {
-            if seen.find(name) != nil { return false }
-            seen.enter(name, slot: 0)
-        }
-        return true
+        free ? seenFree.enter(name, slot: 0) : seen.enter(name, slot: 0)
     }
 }

@@ -216,17 +216,19 @@ struct NameSlots {
         Int(truncatingIfNeeded: (UInt64(name.id) &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
     }
 
-    /// Enters `slot` for `name`, unless an earlier slot of this table has the name.
-    mutating func enter(_ name: Name, slot: Int) {
+    /// Enters `slot` for `name`, unless an earlier slot of this table has the name; whether it did.
+    @discardableResult
+    mutating func enter(_ name: Name, slot: Int) -> Bool {
         if 2 * (count + 1) > buckets.count { rehash() }
         let key = UInt64(name.id) + 1
         var h = Self.bucket(name, mask)
         while buckets[h] != 0 {
-            if buckets[h] >> 32 == key { return }
+            if buckets[h] >> 32 == key { return false }
             h = (h + 1) & mask
         }
         buckets[h] = key << 32 | UInt64(UInt32(truncatingIfNeeded: slot))
         count += 1
+        return true
     }
 
     /// The first slot entered for `name` since the last ``reset(capacity:)``.
